@@ -1,0 +1,1 @@
+//! Typed, signed client of the Huawei Cloud CCE Autopilot API.

@@ -1,0 +1,1 @@
+//! Local server speaking the clouds' APIs faithfully, the test bed and sandbox.

@@ -1,0 +1,1 @@
+//! Pure planner: config and refreshed state to a dependency graph and a Plan.

@@ -1,0 +1,1 @@
+//! State file format, local-file backend with locks, and the apply journal.

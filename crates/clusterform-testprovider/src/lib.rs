@@ -1,0 +1,1 @@
+//! A strict in-memory provider for engine tests (dev-only).
