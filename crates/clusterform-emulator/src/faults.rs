@@ -1,0 +1,350 @@
+//! Fault injection shared by every cloud: rate limits, random 5xx, latency and named
+//! operations that fail, all deterministic for a given `--seed` and request sequence.
+
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+/// A token-bucket rate limit on one route pattern.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RateLimit {
+    /// `"METHOD /path/with/*/segments"`; `*` matches one segment, a trailing `**` the rest.
+    /// The method may be `*`.
+    pub route: String,
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// Bucket size.
+    #[serde(default = "one")]
+    pub burst: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// A named operation that fails `count` times.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailRule {
+    /// Operation: `create`, `upgrade`, `addon_install`, … (cloud-defined names).
+    pub op: String,
+    /// Cluster name it applies to; absent = any.
+    #[serde(default)]
+    pub cluster: Option<String>,
+    /// How many times.
+    #[serde(default = "one_u32")]
+    pub count: u32,
+}
+
+fn one_u32() -> u32 {
+    1
+}
+
+/// The fault file (`--faults FILE`, TOML).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultConfig {
+    /// Rate limits.
+    #[serde(default)]
+    pub rate_limit: Vec<RateLimit>,
+    /// Fraction of requests answered with a 5xx.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Statuses to draw from for injected errors (default 500 and 503).
+    #[serde(default)]
+    pub error_statuses: Vec<u16>,
+    /// Added latency range in milliseconds, `[min, max]`.
+    #[serde(default)]
+    pub latency_ms: Option<[u64; 2]>,
+    /// Operations that fail.
+    #[serde(default)]
+    pub fail: Vec<FailRule>,
+}
+
+/// Errors reading a fault configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    /// Neither valid TOML nor JSON.
+    #[error("invalid fault configuration: {0}")]
+    Parse(String),
+    /// Out-of-range values.
+    #[error("invalid fault configuration: {0}")]
+    Invalid(String),
+}
+
+impl FaultConfig {
+    /// Parses TOML (or JSON, for the admin endpoint).
+    pub fn parse(text: &str) -> Result<Self, FaultError> {
+        let cfg: FaultConfig = match toml::from_str(text) {
+            Ok(c) => c,
+            Err(toml_err) => {
+                serde_json::from_str(text).map_err(|_| FaultError::Parse(toml_err.to_string()))?
+            }
+        };
+        if !(0.0..=1.0).contains(&cfg.error_rate) {
+            return Err(FaultError::Invalid(
+                "error_rate must be within 0..=1".into(),
+            ));
+        }
+        if cfg
+            .rate_limit
+            .iter()
+            .any(|r| !(r.per_second > 0.0) || !(r.burst >= 1.0))
+        {
+            return Err(FaultError::Invalid(
+                "rate_limit needs per_second > 0, burst >= 1".into(),
+            ));
+        }
+        if cfg.latency_ms.is_some_and(|[a, b]| a > b) {
+            return Err(FaultError::Invalid("latency_ms must be [min, max]".into()));
+        }
+        Ok(cfg)
+    }
+}
+
+/// What the fault layer decided for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Injected {
+    /// Answer 429 with `Retry-After` seconds.
+    RateLimited {
+        /// Seconds.
+        retry_after: u64,
+    },
+    /// Answer this 5xx status.
+    ServerError(u16),
+}
+
+#[derive(Debug, Clone)]
+struct Bucket {
+    tokens: f64,
+    last: Option<DateTime<Utc>>,
+}
+
+/// Live fault state: config, seeded RNG, buckets and remaining failure counts.
+#[derive(Debug)]
+pub struct FaultState {
+    config: FaultConfig,
+    rng: StdRng,
+    buckets: Vec<Bucket>,
+    fail_left: Vec<u32>,
+}
+
+impl FaultState {
+    /// A fault state for `config` with RNG `seed`.
+    pub fn new(config: FaultConfig, seed: u64) -> Self {
+        let buckets = config
+            .rate_limit
+            .iter()
+            .map(|r| Bucket {
+                tokens: r.burst,
+                last: None,
+            })
+            .collect();
+        let fail_left = config.fail.iter().map(|f| f.count).collect();
+        Self {
+            config,
+            rng: StdRng::seed_from_u64(seed),
+            buckets,
+            fail_left,
+        }
+    }
+
+    /// Replaces the configuration (buckets and counts restart; the RNG continues).
+    pub fn replace(&mut self, config: FaultConfig) {
+        self.buckets = config
+            .rate_limit
+            .iter()
+            .map(|r| Bucket {
+                tokens: r.burst,
+                last: None,
+            })
+            .collect();
+        self.fail_left = config.fail.iter().map(|f| f.count).collect();
+        self.config = config;
+    }
+
+    /// The active configuration.
+    pub fn config(&self) -> &FaultConfig {
+        &self.config
+    }
+
+    /// Added latency for the next request, if configured.
+    pub fn latency(&mut self) -> Option<std::time::Duration> {
+        let [lo, hi] = self.config.latency_ms?;
+        let ms = if hi > lo {
+            self.rng.gen_range(lo..=hi)
+        } else {
+            lo
+        };
+        Some(std::time::Duration::from_millis(ms))
+    }
+
+    /// Rate limits then random errors for a request.
+    pub fn check(&mut self, method: &str, path: &str, now: DateTime<Utc>) -> Option<Injected> {
+        for (rule, bucket) in self.config.rate_limit.iter().zip(self.buckets.iter_mut()) {
+            if !route_matches(&rule.route, method, path) {
+                continue;
+            }
+            if let Some(last) = bucket.last {
+                let secs = (now - last).num_milliseconds().max(0) as f64 / 1000.0;
+                bucket.tokens = (bucket.tokens + secs * rule.per_second).min(rule.burst);
+            }
+            bucket.last = Some(now);
+            if bucket.tokens >= 1.0 {
+                bucket.tokens -= 1.0;
+            } else {
+                let wait = (1.0 - bucket.tokens) / rule.per_second;
+                return Some(Injected::RateLimited {
+                    retry_after: wait.ceil().max(1.0) as u64,
+                });
+            }
+        }
+        if self.config.error_rate > 0.0 && self.rng.gen_bool(self.config.error_rate) {
+            let statuses: &[u16] = if self.config.error_statuses.is_empty() {
+                &[500, 503]
+            } else {
+                &self.config.error_statuses
+            };
+            let i = self.rng.gen_range(0..statuses.len());
+            return Some(Injected::ServerError(
+                statuses.get(i).copied().unwrap_or(500),
+            ));
+        }
+        None
+    }
+
+    /// Consumes one failure for `op` on cluster `cluster`, if a rule has any left.
+    pub fn take_fail(&mut self, op: &str, cluster: &str) -> bool {
+        for (rule, left) in self.config.fail.iter().zip(self.fail_left.iter_mut()) {
+            if rule.op == op && *left > 0 && rule.cluster.as_deref().is_none_or(|c| c == cluster) {
+                *left -= 1;
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Whether `"METHOD /a/*/b"` matches a request.
+pub fn route_matches(pattern: &str, method: &str, path: &str) -> bool {
+    let (pm, pp) = match pattern.split_once(' ') {
+        Some((m, p)) => (m.trim(), p.trim()),
+        None => ("*", pattern.trim()),
+    };
+    if pm != "*" && !pm.eq_ignore_ascii_case(method) {
+        return false;
+    }
+    let pat: Vec<&str> = pp.trim_matches('/').split('/').collect();
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    for (i, p) in pat.iter().enumerate() {
+        if *p == "**" {
+            return true;
+        }
+        match segs.get(i) {
+            Some(s) if *p == "*" || p == s => {}
+            _ => return false,
+        }
+    }
+    pat.len() == segs.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    const TOML: &str = r#"
+error_rate = 0.2
+latency_ms = [10, 200]
+
+[[rate_limit]]
+route = "GET /autopilot/v3/projects/*/clusters/*"
+per_second = 5
+burst = 10
+
+[[fail]]
+op = "upgrade"
+cluster = "prod"
+count = 1
+"#;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let c = FaultConfig::parse(TOML).unwrap();
+        assert_eq!(c.rate_limit.len(), 1);
+        assert_eq!(c.latency_ms, Some([10, 200]));
+        assert_eq!(c.fail[0].cluster.as_deref(), Some("prod"));
+        assert!(FaultConfig::parse("error_rate = 2.0").is_err());
+        assert!(FaultConfig::parse("bogus = 1").is_err());
+    }
+
+    #[test]
+    fn route_patterns() {
+        let p = "GET /autopilot/v3/projects/*/clusters/*";
+        assert!(route_matches(
+            p,
+            "GET",
+            "/autopilot/v3/projects/p1/clusters/c1"
+        ));
+        assert!(!route_matches(
+            p,
+            "PUT",
+            "/autopilot/v3/projects/p1/clusters/c1"
+        ));
+        assert!(!route_matches(
+            p,
+            "GET",
+            "/autopilot/v3/projects/p1/clusters"
+        ));
+        assert!(route_matches(
+            "* /autopilot/**",
+            "DELETE",
+            "/autopilot/v2/charts/x"
+        ));
+    }
+
+    #[test]
+    fn rate_limit_allows_burst_then_refills() {
+        let cfg =
+            FaultConfig::parse("[[rate_limit]]\nroute = \"GET /x\"\nper_second = 5\nburst = 10\n")
+                .unwrap();
+        let mut f = FaultState::new(cfg, 1);
+        let t0 = Utc::now();
+        for _ in 0..10 {
+            assert_eq!(f.check("GET", "/x", t0), None);
+        }
+        assert_eq!(
+            f.check("GET", "/x", t0),
+            Some(Injected::RateLimited { retry_after: 1 })
+        );
+        assert_eq!(f.check("GET", "/y", t0), None);
+        assert_eq!(f.check("GET", "/x", t0 + Duration::milliseconds(200)), None);
+    }
+
+    #[test]
+    fn same_seed_same_decisions() {
+        let cfg = FaultConfig::parse("error_rate = 0.3\nlatency_ms = [1, 50]").unwrap();
+        let run = |seed| {
+            let mut f = FaultState::new(cfg.clone(), seed);
+            let now = Utc::now();
+            (0..200)
+                .map(|_| (f.check("GET", "/a", now), f.latency()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+        let errors = run(7).iter().filter(|(e, _)| e.is_some()).count();
+        assert!(
+            (30..=90).contains(&errors),
+            "about 30% of 200, got {errors}"
+        );
+    }
+
+    #[test]
+    fn named_failures_are_consumed() {
+        let mut f = FaultState::new(FaultConfig::parse(TOML).unwrap(), 0);
+        assert!(!f.take_fail("upgrade", "staging"));
+        assert!(f.take_fail("upgrade", "prod"));
+        assert!(!f.take_fail("upgrade", "prod"));
+    }
+}
