@@ -3,18 +3,12 @@
 import json
 import os
 import subprocess
-import time
+import sys
 
 import pytest
-from huaweicloudsdkcce.v3 import CceClient
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.http.http_config import HttpConfig
 
-AK = "conformance-ak"
-SK = "conformance-sk"
-PROJECT = "0123456789abcdef0123456789abcdef"
-TOKEN = "conformance-token"
-
+sys.path.insert(0, os.path.dirname(__file__))
+from hw_support import AK, SK, TOKEN, make_client  # noqa: E402
 
 @pytest.fixture(scope="session")
 def emulator():
@@ -41,29 +35,6 @@ def emulator():
             proc.kill()
 
 
-def make_client(url, ak=AK, sk=SK, project=PROJECT):
-    cfg = HttpConfig.get_default_config()
-    cfg.timeout = (5, 30)
-    cfg.retry_times = 0
-    return (CceClient.new_builder()
-            .with_http_config(cfg)
-            .with_credentials(BasicCredentials(ak, sk, project))
-            .with_endpoints([url])
-            .build())
-
-
 @pytest.fixture(scope="session")
 def client(emulator):
     return make_client(emulator)
-
-
-def wait_for(fn, timeout=20.0, interval=0.05):
-    """Polls `fn` until it returns a truthy value."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = fn()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"condition not reached in {timeout}s (last: {last!r})")

@@ -14,7 +14,7 @@ from huaweicloudsdkcce.v3 import CceClient
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.formdata import FormFile
 
-from conftest import AK, PROJECT, SK, TOKEN, make_client, wait_for
+from hw_support import AK, PROJECT, SK, TOKEN, make_client, wait_for
 
 COVERED = set()
 CALLED = set()
