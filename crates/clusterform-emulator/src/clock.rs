@@ -58,7 +58,7 @@ impl Clock for ManualClock {
 
 /// Divides a simulated duration by the time scale (a scale ≤ 0 counts as 1).
 pub fn scale(d: Duration, time_scale: f64) -> Duration {
-    if !(time_scale > 0.0) || (time_scale - 1.0).abs() < f64::EPSILON {
+    if time_scale.is_nan() || time_scale <= 0.0 || (time_scale - 1.0).abs() < f64::EPSILON {
         return d;
     }
     let ms = d.num_milliseconds() as f64 / time_scale;

@@ -86,11 +86,9 @@ impl FaultConfig {
                 "error_rate must be within 0..=1".into(),
             ));
         }
-        if cfg
-            .rate_limit
-            .iter()
-            .any(|r| !(r.per_second > 0.0) || !(r.burst >= 1.0))
-        {
+        if cfg.rate_limit.iter().any(|r| {
+            r.per_second.is_nan() || r.per_second <= 0.0 || r.burst.is_nan() || r.burst < 1.0
+        }) {
             return Err(FaultError::Invalid(
                 "rate_limit needs per_second > 0, burst >= 1".into(),
             ));

@@ -87,9 +87,14 @@ fn name_version(file: &str) -> Option<(String, String)> {
         .or_else(|| file.strip_suffix(".tar.gz"))?;
     let idx = stem
         .char_indices()
-        .filter(|(i, c)| *c == '-' && stem[i + 1..].starts_with(|d: char| d.is_ascii_digit()))
+        .filter(|(i, c)| {
+            *c == '-'
+                && stem
+                    .get(i + 1..)
+                    .is_some_and(|r| r.starts_with(|d: char| d.is_ascii_digit()))
+        })
         .map(|(i, _)| i)
-        .last()?;
+        .next_back()?;
     let (n, v) = (stem.get(..idx)?, stem.get(idx + 1..)?);
     (!n.is_empty() && !v.is_empty()).then(|| (n.to_string(), v.to_string()))
 }
