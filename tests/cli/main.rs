@@ -1,0 +1,6 @@
+//! End-to-end tests of the built `clusterform` binary: fixture stacks under `tests/fixtures/`,
+//! and (for apply) the emulator over loopback.
+
+mod architecture;
+mod harness;
+mod offline;

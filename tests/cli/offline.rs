@@ -1,0 +1,96 @@
+//! CLI behaviour that needs no cloud: flags, exit codes, validate, fmt.
+
+use crate::harness::Workdir;
+
+#[test]
+fn flag_errors_exit_1_and_help_exits_0() {
+    let w = Workdir::new();
+    let r = w.run(&["plan", "--no-such-flag"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("--no-such-flag"), "{}", r.stderr);
+    let r = w.run(&["--help"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("plan"), "help goes to stdout: {}", r.stdout);
+}
+
+#[test]
+fn a_directory_without_stack_files_is_an_error_with_a_hint() {
+    let w = Workdir::new();
+    std::fs::create_dir_all(w.path().join("empty")).unwrap();
+    let r = w.run(&["validate", "empty"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("no *.toml files in empty"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "errors never reach stdout: {}", r.stdout);
+}
+
+#[test]
+fn validate_accepts_every_example() {
+    let w = Workdir::new();
+    for ex in ["huawei-basic", "huawei-platform", "huawei-upgrade", "quickstart"] {
+        let dir = w.example(ex);
+        let r = w.run(&["validate", dir.to_str().unwrap()]);
+        r.expect_code(0);
+        assert!(r.stderr.contains("is valid"), "{ex}: {}", r.stderr);
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_with_file_line_col() {
+    let w = Workdir::new();
+    let dir = w.stack(
+        "bad",
+        &[(
+            "main.toml",
+            r#"[providers.huawei]
+region = "ap-southeast-1"
+project_id = "p"
+
+[resources.huawei_autopilot_cluster.a]
+name = "a"
+flavor = "cce.autopilot.cluster"
+vpc_id = "v"
+subnet_id = "s"
+verson = "v1.28"
+
+[resources.huawei_autopilot_addon.x]
+cluster_id = "${huawei_autopilot_cluster.nope.id}"
+template = 5
+"#,
+        )],
+    );
+    let r = w.run(&["validate", dir.to_str().unwrap()]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("main.toml:10:1"), "unknown attribute located: {}", r.stderr);
+    assert!(r.stderr.contains("did you mean `version`?"), "{}", r.stderr);
+    assert!(r.stderr.contains("huawei_autopilot_cluster.nope"), "dangling reference named: {}", r.stderr);
+    assert!(r.stderr.contains("main.toml:14:"), "type error located: {}", r.stderr);
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn json_validate_prints_to_stdout() {
+    let w = Workdir::new();
+    let dir = w.example("huawei-basic");
+    let r = w.run(&["validate", "--json", dir.to_str().unwrap()]);
+    r.expect_code(0);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON on stdout");
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["resources"], 1);
+}
+
+#[test]
+fn fmt_check_fails_on_unformatted_files_and_fmt_fixes_them_keeping_comments() {
+    let w = Workdir::new();
+    let dir = w.stack("s", &[("main.toml", "# keep me\n[stack]\nname=\"s\"   \n")]);
+    let d = dir.to_str().unwrap();
+    let r = w.run(&["fmt", "--check", d]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("main.toml"), "{}", r.stdout);
+    assert_eq!(std::fs::read_to_string(dir.join("main.toml")).unwrap(), "# keep me\n[stack]\nname=\"s\"   \n");
+    w.run(&["fmt", d]).expect_code(0);
+    let text = std::fs::read_to_string(dir.join("main.toml")).unwrap();
+    assert!(text.contains("# keep me"), "{text}");
+    assert!(text.contains("name = \"s\"\n"), "{text}");
+    w.run(&["fmt", "--check", d]).expect_code(0);
+}
