@@ -8,6 +8,7 @@ pub mod clock;
 pub mod faults;
 pub mod huawei;
 pub mod persist;
+pub mod yaml;
 
 mod server;
 
