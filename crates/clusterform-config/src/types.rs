@@ -32,7 +32,7 @@ pub struct Spanned<T> {
 
 /// A reference to another object's attribute: `${TYPE.NAME.ATTR}`, `${TYPE.NAME["k"].ATTR}`,
 /// `${data.TYPE.NAME.ATTR}`. `path` is the attribute and any nested keys (`["endpoints", "0"]`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Reference {
     /// The referenced instance, or the whole block when it uses `for_each` and no key is given.
     pub target: Address,
@@ -129,8 +129,12 @@ pub struct ProviderConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum BackendConfig {
     /// Local files; `path` is the directory (default `state/` beside the stack's parent).
-    Local { path: Option<PathBuf> },
-    Postgres { url: String },
+    Local {
+        path: Option<PathBuf>,
+    },
+    Postgres {
+        url: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +164,10 @@ pub struct Config {
 
 impl Config {
     pub fn resource(&self, addr: &Address) -> Option<&ResourceConfig> {
-        self.resources.iter().chain(self.data.iter()).find(|r| &r.address == addr)
+        self.resources
+            .iter()
+            .chain(self.data.iter())
+            .find(|r| &r.address == addr)
     }
 }
 

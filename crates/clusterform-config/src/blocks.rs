@@ -1,0 +1,246 @@
+//! The stack-wide blocks: `[stack]`, `[backend]`, `[providers.X]` (checked against the provider's
+//! `config` schema, `${env.X}` allowed) and `[outputs.X]`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clusterform_model::Presence;
+
+use crate::collect::{Block, Collected};
+use crate::ctx::{names, Ctx, ScopeSpec};
+use crate::lower::RefUse;
+use crate::raw::RawKind;
+use crate::suggest;
+use crate::types::{BackendConfig, Expr, OutputConfig, ProviderConfig};
+
+const STACK_KEYS: &[&str] = &["name"];
+const BACKEND_TYPES: &[&str] = &["local", "postgres"];
+const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
+
+/// `[stack] name`, or the default the caller passed.
+pub(crate) fn stack_name(ctx: &mut Ctx<'_>, col: &Collected<'_>) -> String {
+    let default = ctx.opts.default_stack_name.clone();
+    let Some(block) = col.stack else {
+        return default;
+    };
+    let mut name = default;
+    for e in block.entries() {
+        match (e.key.as_str(), &e.value.kind) {
+            ("name", RawKind::Str { text, .. }) => {
+                if valid_stack_name(text) {
+                    name = text.clone();
+                } else {
+                    let at = ctx.value_span(e);
+                    let hint = "it names the state (`state/<name>.json`): use letters, digits, `-`, `_` and `.`";
+                    ctx.sink.at_hint(
+                        &at,
+                        format!("invalid stack name `{text}`"),
+                        Some(hint.into()),
+                    );
+                }
+            }
+            ("name", _) => ctx.wrong_type(e, "a string"),
+            _ => ctx.unknown_key(e, "`[stack]`", STACK_KEYS),
+        }
+    }
+    name
+}
+
+fn valid_stack_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('.')
+        && s.len() <= 128
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// `[backend]`: local files (default) or PostgreSQL.
+pub(crate) fn backend(ctx: &mut Ctx<'_>, col: &Collected<'_>) -> BackendConfig {
+    let Some(block) = col.backend else {
+        return BackendConfig::Local { path: None };
+    };
+    let kind = match block.get("type") {
+        None => "local".to_string(),
+        Some(e) => match &e.value.kind {
+            RawKind::Str { text, .. } if BACKEND_TYPES.contains(&text.as_str()) => text.clone(),
+            RawKind::Str { text, .. } => {
+                let at = ctx.value_span(e);
+                ctx.sink.at_hint(
+                    &at,
+                    format!("unknown backend type `{text}`"),
+                    suggest::hint_or_list(text, BACKEND_TYPES),
+                );
+                return BackendConfig::Local { path: None };
+            }
+            _ => {
+                ctx.wrong_type(e, "a string");
+                return BackendConfig::Local { path: None };
+            }
+        },
+    };
+    let (allowed, what): (&[&str], _) = match kind.as_str() {
+        "postgres" => (&["type", "url"], "a postgres `[backend]`"),
+        _ => (&["type", "path"], "a local `[backend]`"),
+    };
+    let mut path = None;
+    let mut url = None;
+    for e in block.entries() {
+        match e.key.as_str() {
+            "type" => {}
+            k if !allowed.contains(&k) => ctx.unknown_key(e, what, allowed),
+            "path" => {
+                path = ctx
+                    .setting_string(e, true, "backend settings")
+                    .map(PathBuf::from)
+            }
+            _ => url = ctx.setting_string(e, true, "backend settings"),
+        }
+    }
+    if kind == "postgres" {
+        if url.is_none() && block.get("url").is_none() {
+            let at = block.span(ctx.sources);
+            let hint = "e.g. url = \"${env.CLUSTERFORM_PG_URL}\"";
+            ctx.sink
+                .at_hint(&at, "a postgres backend needs `url`", Some(hint.into()));
+        }
+        return BackendConfig::Postgres {
+            url: url.unwrap_or_default(),
+        };
+    }
+    BackendConfig::Local { path }
+}
+
+/// Every `[providers.X]` block, with settings resolved.
+pub(crate) fn providers(
+    ctx: &mut Ctx<'_>,
+    col: &Collected<'_>,
+) -> BTreeMap<String, ProviderConfig> {
+    let mut out = BTreeMap::new();
+    for (name, block) in &col.providers {
+        if let Some(p) = provider(ctx, name, *block) {
+            out.insert(name.clone(), p);
+        }
+    }
+    out
+}
+
+fn provider(ctx: &mut Ctx<'_>, name: &str, block: Block<'_>) -> Option<ProviderConfig> {
+    let header = block.span(ctx.sources);
+    let Some(schema) = ctx.schemas.get(name) else {
+        let hint = suggest::hint_or_list(name, &names(ctx.schemas));
+        ctx.sink
+            .at_hint(&header, format!("unknown provider `{name}`"), hint);
+        return None;
+    };
+    let mut settings = BTreeMap::new();
+    let mut sensitive_settings = Vec::new();
+    let known: Vec<&str> = schema
+        .config
+        .iter()
+        .filter(|a| a.settable())
+        .map(|a| a.name.as_str())
+        .collect();
+    for e in block.entries() {
+        let Some(attr) = schema.config.iter().find(|a| a.name == e.key) else {
+            ctx.unknown_key(e, &format!("provider `{name}`"), &known);
+            continue;
+        };
+        if !attr.settable() {
+            let at = ctx.key_span(e);
+            ctx.sink.at(
+                &at,
+                format!(
+                    "`{}` of provider `{name}` is computed and cannot be set",
+                    e.key
+                ),
+            );
+            continue;
+        }
+        let spec = ScopeSpec {
+            env: true,
+            no_refs: Some("provider settings"),
+            ..ScopeSpec::default()
+        };
+        let mut l = ctx.lowerer(spec);
+        let expr = l.lower(&e.value, Some(&attr.ty), &e.key);
+        let sensitive = l.used_sensitive || attr.sensitive;
+        if let Some(Expr::Literal(v)) = expr.map(|x| x.value) {
+            if sensitive {
+                sensitive_settings.push(e.key.clone());
+            }
+            settings.insert(e.key.clone(), v);
+        }
+    }
+    for attr in schema
+        .config
+        .iter()
+        .filter(|a| a.presence == Presence::Required)
+    {
+        if block.get(&attr.name).is_none() {
+            let hint = (!attr.description.is_empty())
+                .then(|| format!("`{}`: {}", attr.name, attr.description));
+            ctx.sink.at_hint(
+                &header,
+                format!(
+                    "provider `{name}` is missing required setting `{}`",
+                    attr.name
+                ),
+                hint,
+            );
+        }
+    }
+    Some(ProviderConfig {
+        name: name.to_string(),
+        settings,
+        sensitive_settings,
+        span: header,
+    })
+}
+
+/// Every `[outputs.X]`, and the references their values make.
+pub(crate) fn outputs(
+    ctx: &mut Ctx<'_>,
+    col: &Collected<'_>,
+) -> (BTreeMap<String, OutputConfig>, Vec<RefUse>) {
+    let mut out = BTreeMap::new();
+    let mut refs = Vec::new();
+    for (name, block) in &col.outputs {
+        let mut value = None;
+        let mut description = String::new();
+        let mut sensitive = false;
+        let mut used_sensitive = false;
+        for e in block.entries() {
+            match (e.key.as_str(), &e.value.kind) {
+                ("value", _) => {
+                    let mut l = ctx.lowerer(ScopeSpec::default());
+                    value = l.lower(&e.value, None, &format!("outputs.{name}.value"));
+                    used_sensitive = l.used_sensitive;
+                    refs.append(&mut l.refs);
+                }
+                ("description", RawKind::Str { text, .. }) => description = text.clone(),
+                ("sensitive", RawKind::Bool(b)) => sensitive = *b,
+                ("description", _) => ctx.wrong_type(e, "a string"),
+                ("sensitive", _) => ctx.wrong_type(e, "a bool"),
+                _ => ctx.unknown_key(e, &format!("output `{name}`"), OUTPUT_KEYS),
+            }
+        }
+        if block.get("value").is_none() {
+            let at = block.span(ctx.sources);
+            ctx.sink.at(&at, format!("output `{name}` has no `value`"));
+        }
+        // An output built from a sensitive variable is sensitive whatever it says.
+        if let Some(value) = value {
+            let sensitive = sensitive || used_sensitive;
+            out.insert(
+                name.clone(),
+                OutputConfig {
+                    name: name.clone(),
+                    value,
+                    description,
+                    sensitive,
+                },
+            );
+        }
+    }
+    (out, refs)
+}

@@ -1,0 +1,465 @@
+//! Lowering a raw TOML value into an `Expr`: `${var.X}`, `${env.X}` and `${each.*}` are
+//! substituted, references to resources are kept (and recorded for checking once every block is
+//! known), and literal values are checked against the attribute's schema type on the way.
+
+use std::collections::{BTreeMap, HashMap};
+
+use clusterform_model::{Address, AttrType, InstanceKey, Mode, Value};
+
+use crate::diagnostic::Sink;
+use crate::raw::{Raw, RawKind};
+use crate::source::SourceMap;
+use crate::suggest;
+use crate::template::{parse_template, Piece, RefExpr};
+use crate::types::{Expr, Reference, Span, Spanned, TemplatePart};
+
+/// A declared variable as references see it. `value` is `None` when it has no usable value (that
+/// error is reported once, where the variable is declared).
+#[derive(Debug, Clone)]
+pub(crate) struct VarSlot {
+    pub value: Option<Value>,
+    pub sensitive: bool,
+}
+
+pub(crate) type Variables = HashMap<String, VarSlot>;
+
+/// One reference to a resource or data source, with what the place it is used in expects.
+#[derive(Debug, Clone)]
+pub(crate) struct RefUse {
+    pub reference: Reference,
+    /// The `${...}` in the file.
+    pub span: Span,
+    /// The type the receiving attribute wants; `None` when anything goes (outputs).
+    pub expected: Option<AttrType>,
+    /// The reference is the whole value (it keeps its type), not part of a string.
+    pub alone: bool,
+    /// The block the reference is written in, for the dependency graph.
+    pub from: Option<Address>,
+}
+
+/// What a block allows in its expressions.
+pub(crate) struct Scope<'a> {
+    pub vars: &'a Variables,
+    /// The environment, where `${env.X}` is allowed (backend and provider settings).
+    pub env: Option<&'a BTreeMap<String, String>>,
+    /// `each.key` and `each.value` inside a `for_each` block.
+    pub each: Option<(&'a str, &'a Value)>,
+    /// Why references to resources are not allowed here, if they are not.
+    pub no_refs: Option<&'static str>,
+    /// The block being lowered, recorded on its references.
+    pub from: Option<Address>,
+    /// Some file failed to parse: names that may be declared there are not reported as missing.
+    pub incomplete: bool,
+}
+
+pub(crate) struct Lowerer<'a, 's> {
+    pub sources: &'a SourceMap,
+    pub sink: &'a mut Sink,
+    pub scope: Scope<'s>,
+    pub refs: Vec<RefUse>,
+    /// A sensitive variable or the environment was substituted since this was last reset.
+    pub used_sensitive: bool,
+}
+
+impl Lowerer<'_, '_> {
+    pub fn span(&self, raw: &Raw) -> Span {
+        self.sources.span(raw.file, raw.range.clone())
+    }
+
+    /// Lowers `raw`, checking it against `ty` (`None`: untyped). `what` names the value in
+    /// messages (`tags.env`). `None` means an error was reported and the value is unusable.
+    pub fn lower(&mut self, raw: &Raw, ty: Option<&AttrType>, what: &str) -> Option<Spanned<Expr>> {
+        let span = self.span(raw);
+        let expr = match &raw.kind {
+            RawKind::Str { text, exact } => return self.string(raw, text, *exact, ty, what),
+            RawKind::Int(i) => Expr::Literal(Value::Int(*i)),
+            RawKind::Float(f) => Expr::Literal(Value::Float(*f)),
+            RawKind::Bool(b) => Expr::Literal(Value::Bool(*b)),
+            RawKind::Datetime(d) => Expr::Literal(Value::String(d.clone())),
+            RawKind::Array(items) => {
+                let inner = match ty {
+                    None => None,
+                    Some(AttrType::List(t)) => Some(t.as_ref()),
+                    Some(AttrType::Any) => Some(&AttrType::Any),
+                    Some(t) => return self.mismatch(&span, what, t, "list", None),
+                };
+                let mut out = Vec::with_capacity(items.len());
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    match self.lower(item, inner, &format!("{what}[{i}]")) {
+                        Some(e) => out.push(e),
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                fold_list(out)
+            }
+            RawKind::Table(entries) => {
+                let inner = match ty {
+                    None => None,
+                    Some(AttrType::Map(t)) => Some(t.as_ref()),
+                    Some(AttrType::Any) => Some(&AttrType::Any),
+                    Some(t) => return self.mismatch(&span, what, t, "map", None),
+                };
+                let mut out = BTreeMap::new();
+                let mut ok = true;
+                for e in entries {
+                    match self.lower(&e.value, inner, &format!("{what}.{}", e.key)) {
+                        Some(x) => {
+                            out.insert(e.key.clone(), x);
+                        }
+                        None => ok = false,
+                    }
+                }
+                if !ok {
+                    return None;
+                }
+                fold_map(out)
+            }
+        };
+        if let (Expr::Literal(v), Some(t)) = (&expr, ty) {
+            if !t.accepts(v) {
+                return self.mismatch(&span, what, t, v.type_name(), None);
+            }
+        }
+        Some(Spanned { value: expr, span })
+    }
+
+    fn mismatch<T>(
+        &mut self,
+        span: &Span,
+        what: &str,
+        ty: &AttrType,
+        found: &str,
+        via: Option<&str>,
+    ) -> Option<T> {
+        let via = via.map(|v| format!(" (from `{v}`)")).unwrap_or_default();
+        let hint = match (ty, found) {
+            (AttrType::String, "int" | "float" | "bool") => {
+                Some("quote the value to make it a string".to_string())
+            }
+            (AttrType::Int | AttrType::Float | AttrType::Bool, "string") => {
+                Some("remove the quotes".to_string())
+            }
+            _ => None,
+        };
+        self.sink.at_hint(
+            span,
+            format!("`{what}` must be {}, found {found}{via}", article(ty)),
+            hint,
+        );
+        None
+    }
+
+    /// A string: plain text, one reference alone (keeps its type), or a template (a string).
+    fn string(
+        &mut self,
+        raw: &Raw,
+        text: &str,
+        exact: bool,
+        ty: Option<&AttrType>,
+        what: &str,
+    ) -> Option<Spanned<Expr>> {
+        let span = self.span(raw);
+        // Offsets inside an exact string map to the file (after the opening quote).
+        let sub = |r: std::ops::Range<usize>| match exact {
+            true => self.sources.span(
+                raw.file,
+                raw.range.start + 1 + r.start..raw.range.start + 1 + r.end,
+            ),
+            false => span.clone(),
+        };
+        let pieces = match parse_template(text) {
+            Ok(p) => p,
+            Err(e) => {
+                let at = sub(e.range);
+                self.sink.at_hint(&at, e.message, e.hint);
+                return None;
+            }
+        };
+        if let [Piece::Ref { expr, range }] = pieces.as_slice() {
+            let at = sub(range.clone());
+            let expr = match self.resolve(expr, &at, ty, true)? {
+                Resolved::Value(v, via) => {
+                    if let Some(t) = ty {
+                        if !t.accepts(&v) {
+                            return self.mismatch(&at, what, t, v.type_name(), Some(&via));
+                        }
+                    }
+                    Expr::Literal(v)
+                }
+                Resolved::Ref(r) => Expr::Ref(r),
+            };
+            return Some(Spanned { value: expr, span });
+        }
+        if let Some(t) = ty {
+            if !t.accepts(&Value::String(String::new())) {
+                let found = if pieces.iter().any(|p| matches!(p, Piece::Ref { .. })) {
+                    "a string template"
+                } else {
+                    "string"
+                };
+                return self.mismatch(&span, what, t, found, None);
+            }
+        }
+        let mut parts: Vec<TemplatePart> = Vec::new();
+        let mut ok = true;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => push_text(&mut parts, &t),
+                Piece::Ref { expr, range } => {
+                    let at = sub(range);
+                    match self.resolve(&expr, &at, Some(&AttrType::String), false) {
+                        Some(Resolved::Value(v, via)) => {
+                            match interpolate(&v) {
+                                Some(s) => push_text(&mut parts, &s),
+                                None => {
+                                    let msg = format!(
+                                        "cannot put a {} into a string (from `{via}`)",
+                                        v.type_name()
+                                    );
+                                    let hint = format!("use the reference alone, as the whole value: \"${{{via}}}\"");
+                                    self.sink.at_hint(&at, msg, Some(hint));
+                                    ok = false;
+                                }
+                            }
+                        }
+                        Some(Resolved::Ref(r)) => parts.push(TemplatePart::Ref(r)),
+                        None => ok = false,
+                    }
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        let expr = match parts.as_slice() {
+            [] => Expr::Literal(Value::String(String::new())),
+            [TemplatePart::Text(t)] => Expr::Literal(Value::String(t.clone())),
+            _ => Expr::Template(parts),
+        };
+        Some(Spanned { value: expr, span })
+    }
+
+    /// What a `${...}` stands for here: a value substituted at load, or a reference kept.
+    fn resolve(
+        &mut self,
+        expr: &RefExpr,
+        at: &Span,
+        expected: Option<&AttrType>,
+        alone: bool,
+    ) -> Option<Resolved> {
+        match expr {
+            RefExpr::Var { name, path } => {
+                let Some(slot) = self.scope.vars.get(name) else {
+                    if !self.scope.incomplete {
+                        let hint = suggest::did_you_mean(name, self.scope.vars.keys());
+                        let hint = hint.or_else(|| {
+                            Some(format!("declare it in a `[variables.{name}]` table"))
+                        });
+                        self.sink
+                            .at_hint(at, format!("no variable `{name}` is declared"), hint);
+                    }
+                    return None;
+                };
+                self.used_sensitive |= slot.sensitive;
+                let value = slot.value.as_ref()?;
+                let via = dotted("var", name, path);
+                let v = self.index(value, path, at, &format!("variable `{name}`"))?;
+                Some(Resolved::Value(v, via))
+            }
+            RefExpr::Env { name } => {
+                let Some(env) = self.scope.env else {
+                    let hint = "`${env.X}` may be used only in `[backend]` and `[providers.X]`; use a variable here (set it with CLUSTERFORM_VAR_NAME)";
+                    self.sink.at_hint(
+                        at,
+                        format!("`${{env.{name}}}` is not allowed here"),
+                        Some(hint.into()),
+                    );
+                    return None;
+                };
+                self.used_sensitive = true;
+                match env.get(name) {
+                    Some(v) => Some(Resolved::Value(
+                        Value::String(v.clone()),
+                        format!("env.{name}"),
+                    )),
+                    None => {
+                        self.sink.at_hint(
+                            at,
+                            format!("environment variable `{name}` is not set"),
+                            Some(format!("export {name}=...")),
+                        );
+                        None
+                    }
+                }
+            }
+            RefExpr::EachKey | RefExpr::EachValue { .. } => {
+                let Some((key, value)) = self.scope.each else {
+                    let hint = "`each.key` and `each.value` exist only in a block with `for_each`";
+                    self.sink
+                        .at_hint(at, "`each` used outside `for_each`", Some(hint.into()));
+                    return None;
+                };
+                match expr {
+                    RefExpr::EachValue { path } => {
+                        let v = self.index(value, path, at, "`each.value`")?;
+                        Some(Resolved::Value(v, dotted("each", "value", path)))
+                    }
+                    _ => Some(Resolved::Value(
+                        Value::String(key.to_string()),
+                        "each.key".into(),
+                    )),
+                }
+            }
+            RefExpr::Object {
+                mode,
+                type_name,
+                name,
+                key,
+                path,
+            } => {
+                if let Some(why) = self.scope.no_refs {
+                    let kind = if *mode == Mode::Data {
+                        "data sources"
+                    } else {
+                        "resources"
+                    };
+                    self.sink.at(at, format!("{why} cannot refer to {kind}"));
+                    return None;
+                }
+                let target = Address {
+                    mode: *mode,
+                    type_name: type_name.clone(),
+                    name: name.clone(),
+                    key: key.clone().map(InstanceKey::Str),
+                };
+                let reference = Reference {
+                    target,
+                    path: path.clone(),
+                };
+                self.refs.push(RefUse {
+                    reference: reference.clone(),
+                    span: at.clone(),
+                    expected: expected.cloned(),
+                    alone,
+                    from: self.scope.from.clone(),
+                });
+                Some(Resolved::Ref(reference))
+            }
+        }
+    }
+
+    /// Follows `path` into a map or list value.
+    fn index(&mut self, value: &Value, path: &[String], at: &Span, what: &str) -> Option<Value> {
+        let mut cur = value;
+        for (i, seg) in path.iter().enumerate() {
+            let next = match cur {
+                // `each.value` of a block whose `for_each` is broken: that error is already out.
+                Value::Unknown => return Some(Value::Unknown),
+                Value::Map(m) => m.get(seg),
+                Value::List(l) => seg.parse::<usize>().ok().and_then(|n| l.get(n)),
+                _ => None,
+            };
+            match next {
+                Some(v) => cur = v,
+                None => {
+                    let shown = path.get(..i).map(|p| p.join(".")).unwrap_or_default();
+                    let inside = if shown.is_empty() {
+                        what.to_string()
+                    } else {
+                        format!("{what} at `{shown}`")
+                    };
+                    let hint = cur
+                        .as_map()
+                        .and_then(|m| suggest::did_you_mean(seg, m.keys()));
+                    let msg = format!("{inside} has no `{seg}` (it is {})", describe_value(cur));
+                    self.sink.at_hint(at, msg, hint);
+                    return None;
+                }
+            }
+        }
+        Some(cur.clone())
+    }
+}
+
+enum Resolved {
+    /// A value substituted at load, with the reference text it came from.
+    Value(Value, String),
+    Ref(Reference),
+}
+
+fn dotted(head: &str, name: &str, path: &[String]) -> String {
+    let mut s = format!("{head}.{name}");
+    for p in path {
+        s.push('.');
+        s.push_str(p);
+    }
+    s
+}
+
+fn describe_value(v: &Value) -> String {
+    match v {
+        Value::Map(m) => {
+            let keys: Vec<&str> = m.keys().map(String::as_str).take(8).collect();
+            format!("a map with keys {}", keys.join(", "))
+        }
+        Value::List(l) => format!("a list of {}", l.len()),
+        other => format!("a {}", other.type_name()),
+    }
+}
+
+/// "a string", "an int", "a list(string)".
+pub(crate) fn article(ty: &AttrType) -> String {
+    let d = ty.describe();
+    match d.chars().next() {
+        Some('a' | 'i') => format!("an {d}"),
+        _ => format!("a {d}"),
+    }
+}
+
+/// A scalar as text inside a string; lists, maps and null do not go into strings.
+fn interpolate(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Unknown => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn push_text(parts: &mut Vec<TemplatePart>, text: &str) {
+    if let Some(TemplatePart::Text(last)) = parts.last_mut() {
+        last.push_str(text);
+    } else if !text.is_empty() {
+        parts.push(TemplatePart::Text(text.to_string()));
+    }
+}
+
+/// A list of literals is itself a literal.
+fn fold_list(items: Vec<Spanned<Expr>>) -> Expr {
+    if items.iter().all(|i| matches!(i.value, Expr::Literal(_))) {
+        let values = items.into_iter().filter_map(|i| match i.value {
+            Expr::Literal(v) => Some(v),
+            _ => None,
+        });
+        return Expr::Literal(Value::List(values.collect()));
+    }
+    Expr::List(items)
+}
+
+/// A map of literals is itself a literal.
+fn fold_map(items: BTreeMap<String, Spanned<Expr>>) -> Expr {
+    if items.values().all(|i| matches!(i.value, Expr::Literal(_))) {
+        let values = items.into_iter().filter_map(|(k, i)| match i.value {
+            Expr::Literal(v) => Some((k, v)),
+            _ => None,
+        });
+        return Expr::Literal(Value::Map(values.collect()));
+    }
+    Expr::Map(items)
+}
