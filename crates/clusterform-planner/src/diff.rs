@@ -1,0 +1,258 @@
+//! Attribute diffs of one managed instance, driven by its schema: which attributes differ, which
+//! of them force a new object or an upgrade, and what the attributes will be after apply.
+
+use std::collections::BTreeSet;
+
+use clusterform_model::{
+    AttrChange, AttrSchema, Attrs, PlanHooks, Presence, ResourceSchema, Value,
+};
+
+/// What comparing desired against recorded attributes found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DiffOutcome {
+    /// Attributes after an in-place update or upgrade.
+    pub after: Attrs,
+    /// Differences in schema order, each tagged with its attribute's index in the schema.
+    pub changes: Vec<(usize, AttrChange)>,
+    /// `(recorded, desired)` of the version attribute when it differs.
+    pub version_change: Option<(Value, Value)>,
+    /// Some difference needs a new object.
+    pub forces_replace: bool,
+}
+
+/// Compares the evaluated config attributes (`desired`, only those the config sets) against the
+/// refreshed `recorded` attributes.
+pub fn diff_existing(
+    schema: &ResourceSchema,
+    hooks: &dyn PlanHooks,
+    desired: &Attrs,
+    recorded: &Attrs,
+    ignore_changes: &[String],
+) -> DiffOutcome {
+    let ignore_all = ignore_changes.iter().any(|i| i == "*");
+    let mut out = DiffOutcome::default();
+    let keep = |after: &mut Attrs, name: &str| {
+        if let Some(v) = recorded.get(name) {
+            after.insert(name.to_string(), v.clone());
+        }
+    };
+    for (i, attr) in schema.attributes.iter().enumerate() {
+        let name = attr.name.as_str();
+        let conf = desired.get(name);
+        if attr.presence == Presence::Computed
+            || (conf.is_none() && attr.presence == Presence::OptionalComputed)
+        {
+            // Set by the cloud (or left to it): the value read back is never a diff.
+            keep(&mut out.after, name);
+            continue;
+        }
+        if ignore_all || ignore_changes.iter().any(|n| n == name) {
+            match recorded.get(name) {
+                Some(v) => out.after.insert(name.to_string(), v.clone()),
+                None => conf.and_then(|c| out.after.insert(name.to_string(), c.clone())),
+            };
+            continue;
+        }
+        if attr.create_only || attr.no_diff {
+            // Never a diff, but state keeps the new config value for later calls.
+            match conf {
+                Some(c) if !c.contains_unknown() => {
+                    out.after.insert(name.to_string(), c.clone());
+                }
+                _ => keep(&mut out.after, name),
+            }
+            continue;
+        }
+        let d = conf.cloned().unwrap_or(Value::Null);
+        let changes = compare(&schema.type_name, attr, hooks, &d, recorded.get(name));
+        if changes.is_empty() {
+            keep(&mut out.after, name);
+            continue;
+        }
+        if attr.version {
+            out.version_change = Some((
+                recorded.get(name).cloned().unwrap_or(Value::Null),
+                d.clone(),
+            ));
+        }
+        out.forces_replace |= attr.force_new;
+        if !d.is_null() {
+            out.after.insert(name.to_string(), d);
+        }
+        out.changes.extend(changes.into_iter().map(|c| (i, c)));
+    }
+    // Attributes the schema does not know (older provider versions) are carried over untouched.
+    for (k, v) in recorded {
+        if schema.attr(k).is_none() {
+            out.after.insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// Attributes of a new object: config values, `Unknown` for whatever the cloud will choose.
+pub fn planned_new(schema: &ResourceSchema, desired: &Attrs) -> Attrs {
+    let mut after = Attrs::new();
+    for attr in &schema.attributes {
+        let name = attr.name.clone();
+        match (attr.presence, desired.get(&attr.name)) {
+            (Presence::Computed, _) | (Presence::OptionalComputed, None) => {
+                after.insert(name, Value::Unknown);
+            }
+            (_, Some(v)) if !v.is_null() => {
+                after.insert(name, v.clone());
+            }
+            _ => {}
+        }
+    }
+    after
+}
+
+/// The changes a create shows: every attribute of the new object.
+pub fn create_changes(schema: &ResourceSchema, after: &Attrs) -> Vec<AttrChange> {
+    let sensitive = |k: &str| schema.attr(k).is_some_and(|a| a.sensitive);
+    after
+        .iter()
+        .map(|(k, v)| AttrChange {
+            path: k.clone(),
+            before: None,
+            after: Some(v.clone()),
+            sensitive: sensitive(k),
+            forces_replace: false,
+        })
+        .collect()
+}
+
+/// The changes a replace shows: the differences that drove it plus the recorded values the cloud
+/// will choose anew (`id = "c-1" -> (known after apply)`), in schema order.
+pub fn replace_changes(
+    schema: &ResourceSchema,
+    outcome: &DiffOutcome,
+    recorded: &Attrs,
+    after: &Attrs,
+) -> Vec<AttrChange> {
+    let changed: BTreeSet<usize> = outcome.changes.iter().map(|(i, _)| *i).collect();
+    let mut all = outcome.changes.clone();
+    for (i, attr) in schema.attributes.iter().enumerate() {
+        if changed.contains(&i) {
+            continue;
+        }
+        let (Some(before), Some(Value::Unknown)) =
+            (recorded.get(&attr.name), after.get(&attr.name))
+        else {
+            continue;
+        };
+        if before.is_null() {
+            continue;
+        }
+        all.push((
+            i,
+            AttrChange {
+                path: attr.name.clone(),
+                before: Some(before.clone()),
+                after: Some(Value::Unknown),
+                sensitive: attr.sensitive,
+                forces_replace: false,
+            },
+        ));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, c)| c).collect()
+}
+
+/// Differences between the recorded and the refreshed attributes (changed outside clusterform),
+/// by plain equality since both sides come from the cloud.
+pub fn drift(schema: Option<&ResourceSchema>, prior: &Attrs, refreshed: &Attrs) -> Vec<AttrChange> {
+    if prior == refreshed {
+        // The common case (and every case with `--refresh=false`): skip building the key set.
+        return Vec::new();
+    }
+    let keys: BTreeSet<&String> = prior.keys().chain(refreshed.keys()).collect();
+    let mut out = Vec::new();
+    for k in keys {
+        let (p, r) = (prior.get(k), refreshed.get(k));
+        if p == r {
+            continue;
+        }
+        let sensitive = schema.and_then(|s| s.attr(k)).is_some_and(|a| a.sensitive);
+        match (p, r) {
+            (Some(Value::Map(pm)), Some(Value::Map(rm))) => {
+                out.extend(map_diff(k, pm, rm, sensitive, false, |_, a, b| a == b));
+            }
+            _ => out.push(whole(k, p, r, sensitive, false)),
+        }
+    }
+    out
+}
+
+/// Differences of one attribute, using the provider's notion of equivalence; maps by key.
+fn compare(
+    type_name: &str,
+    attr: &AttrSchema,
+    hooks: &dyn PlanHooks,
+    desired: &Value,
+    recorded: Option<&Value>,
+) -> Vec<AttrChange> {
+    let rec = recorded.unwrap_or(&Value::Null);
+    let name = attr.name.as_str();
+    let same = |path: &str, d: &Value, r: &Value| {
+        !d.contains_unknown() && hooks.equivalent(type_name, path, d, r)
+    };
+    if same(name, desired, rec) {
+        return Vec::new();
+    }
+    match (desired, rec) {
+        (Value::Map(dm), Value::Map(rm)) => {
+            map_diff(name, rm, dm, attr.sensitive, attr.force_new, same)
+        }
+        _ => vec![whole(
+            name,
+            recorded,
+            Some(desired),
+            attr.sensitive,
+            attr.force_new,
+        )],
+    }
+}
+
+/// Per-key differences of two maps; `same(path, after, before)` decides equality, where `path`
+/// is `name.key` so a provider can normalise single keys.
+fn map_diff(
+    name: &str,
+    before: &std::collections::BTreeMap<String, Value>,
+    after: &std::collections::BTreeMap<String, Value>,
+    sensitive: bool,
+    forces_replace: bool,
+    same: impl Fn(&str, &Value, &Value) -> bool,
+) -> Vec<AttrChange> {
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    let mut out = Vec::new();
+    for k in keys {
+        let (b, a) = (before.get(k), after.get(k));
+        let path = format!("{name}.{k}");
+        if let (Some(b), Some(a)) = (b, a) {
+            if same(&path, a, b) {
+                continue;
+            }
+        }
+        out.push(whole(&path, b, a, sensitive, forces_replace));
+    }
+    out
+}
+
+fn whole(
+    path: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    sensitive: bool,
+    forces_replace: bool,
+) -> AttrChange {
+    let present = |v: Option<&Value>| v.filter(|x| !x.is_null()).cloned();
+    AttrChange {
+        path: path.to_string(),
+        before: present(before),
+        after: present(after),
+        sensitive,
+        forces_replace,
+    }
+}

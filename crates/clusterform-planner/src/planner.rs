@@ -1,0 +1,538 @@
+//! The planning walk: evaluates every selected instance in dependency order, decides its action
+//! and disruption from the schema-driven diff, and assembles the deterministic `Plan`.
+
+use std::collections::{HashMap, HashSet};
+
+use clusterform_config::{ResourceConfig, Schemas};
+use clusterform_model::{
+    Action, Address, AttrChange, Attrs, Change, DefaultHooks, Disruption, Mode, Plan, PlanHooks,
+    PlanMode, ResourceSchema, ResourceState, Severity, UpgradeHop, Value, PLAN_FORMAT_VERSION,
+};
+use petgraph::graph::NodeIndex;
+use petgraph::Direction;
+
+use crate::diff::{self, DiffOutcome};
+use crate::error::{PlanError, PlanErrorKind, PlanErrors};
+use crate::eval::PlannedValues;
+use crate::graph::{dependency_graph, DepGraph};
+use crate::outputs::evaluate_outputs;
+use crate::{
+    PlanInput, REASON_GONE, REASON_NOT_IN_CONFIG, REASON_READ_DURING_APPLY, REASON_REPLACE_FLAG,
+    REASON_TAINTED,
+};
+
+static DEFAULT_HOOKS: DefaultHooks = DefaultHooks;
+
+/// Plans the changes that bring the refreshed state to the config (or, in destroy mode, delete
+/// everything recorded). Returns every error found, not just the first.
+pub fn plan(input: &PlanInput) -> Result<Plan, PlanErrors> {
+    let graph = dependency_graph(input.config, input.refreshed)?;
+    let order = graph.order()?;
+    let reverse = graph.reverse_order()?;
+    let mut w = Walk::new(input, &graph);
+    let selected = w.selection();
+    let is_selected = |n: &NodeIndex| selected.as_ref().is_none_or(|s| s.contains(n));
+
+    match input.options.mode {
+        PlanMode::Normal => {
+            w.check_replace_flags();
+            for n in order.iter().filter(|n| is_selected(n)) {
+                w.plan_node(*n);
+            }
+        }
+        PlanMode::Destroy => {
+            for n in reverse.iter().filter(|n| is_selected(n)) {
+                w.plan_destroy(*n);
+            }
+        }
+    }
+
+    // Creates, updates and reads in dependency order; deletes last, dependents first.
+    let mut changes = Vec::with_capacity(w.changes.len());
+    for n in &order {
+        if w.changes.get(n).is_some_and(|c| c.action != Action::Delete) {
+            changes.extend(w.changes.remove(n));
+        }
+    }
+    for n in &reverse {
+        changes.extend(w.changes.remove(n));
+    }
+    let outputs = evaluate_outputs(input.config, input.refreshed, &w.values, input.options.mode);
+    let prior = input.prior;
+    let mut plan = Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        mode: input.options.mode,
+        config_sha256: input.config.sha256.clone(),
+        // A state never written (serial 0, nothing in it) has no history to check against yet.
+        lineage: if prior.serial == 0 && prior.resources.is_empty() {
+            None
+        } else {
+            Some(prior.lineage.clone())
+        },
+        serial: prior.serial,
+        changes,
+        outputs,
+        fingerprints: input.fingerprints.clone(),
+        warnings: std::mem::take(&mut w.warnings),
+        targets: input.options.targets.clone(),
+    };
+    let mut errors = std::mem::take(&mut w.errors);
+    for hooks in input.hooks.values() {
+        for issue in hooks.check(&plan) {
+            match issue.severity {
+                Severity::Error => errors.push(PlanError {
+                    kind: PlanErrorKind::Check,
+                    address: issue.address,
+                    message: issue.message,
+                    hint: issue.hint,
+                }),
+                Severity::Warning => {
+                    let mut text = match &issue.address {
+                        Some(a) => format!("{a}: {}", issue.message),
+                        None => issue.message,
+                    };
+                    if let Some(h) = issue.hint {
+                        text.push_str("\nhint: ");
+                        text.push_str(&h);
+                    }
+                    plan.warnings.push(text);
+                }
+            }
+        }
+    }
+    PlanErrors::check(errors)?;
+    Ok(plan)
+}
+
+/// State of one planning walk.
+struct Walk<'a, 'g> {
+    input: &'a PlanInput<'a>,
+    graph: &'g DepGraph,
+    configs: HashMap<&'a Address, &'a ResourceConfig>,
+    values: PlannedValues,
+    changes: HashMap<NodeIndex, Change>,
+    errors: Vec<PlanError>,
+    warnings: Vec<String>,
+}
+
+impl<'a, 'g> Walk<'a, 'g> {
+    fn new(input: &'a PlanInput<'a>, graph: &'g DepGraph) -> Self {
+        let cfg = input.config;
+        let configs: HashMap<&Address, &ResourceConfig> = cfg
+            .resources
+            .iter()
+            .chain(&cfg.data)
+            .map(|r| (&r.address, r))
+            .collect();
+        let values = PlannedValues::new(configs.keys().copied());
+        Walk {
+            input,
+            graph,
+            configs,
+            values,
+            changes: HashMap::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The nodes `--target` selects with their dependencies (or dependents when destroying);
+    /// `None` when there are no targets.
+    fn selection(&mut self) -> Option<HashSet<NodeIndex>> {
+        let opts = self.input.options;
+        if opts.targets.is_empty() {
+            return None;
+        }
+        let dir = match opts.mode {
+            PlanMode::Normal => Direction::Incoming,
+            PlanMode::Destroy => Direction::Outgoing,
+        };
+        let mut start = Vec::new();
+        for t in &opts.targets {
+            let found = self.graph.select(t);
+            if found.is_empty() {
+                self.errors.push(
+                    PlanError::new(
+                        PlanErrorKind::UnknownAddress,
+                        Some(t.clone()),
+                        "--target matches no resource in the config or state",
+                    )
+                    .with_hint("check the address with `clusterform state list`"),
+                );
+            }
+            start.extend(found);
+        }
+        Some(self.graph.closure(&start, dir))
+    }
+
+    fn check_replace_flags(&mut self) {
+        for r in &self.input.options.replace {
+            if self.graph.select(r).is_empty() {
+                self.errors.push(
+                    PlanError::new(
+                        PlanErrorKind::UnknownAddress,
+                        Some(r.clone()),
+                        "--replace matches no resource in the config or state",
+                    )
+                    .with_hint("check the address with `clusterform state list`"),
+                );
+            }
+        }
+    }
+
+    fn schema(&self, provider: &str, addr: &Address) -> Option<&'a ResourceSchema> {
+        let schemas: &'a Schemas = self.input.schemas;
+        let p = schemas.get(provider)?;
+        match addr.mode {
+            Mode::Managed => p.resources.get(&addr.type_name),
+            Mode::Data => p.data_sources.get(&addr.type_name),
+        }
+    }
+
+    fn hooks(&self, provider: &str) -> &'a dyn PlanHooks {
+        self.input
+            .hooks
+            .get(provider)
+            .copied()
+            .unwrap_or(&DEFAULT_HOOKS)
+    }
+
+    fn plan_node(&mut self, n: NodeIndex) {
+        let addr = self.graph.address(n);
+        match self.configs.get(addr).copied() {
+            Some(rc) => self.plan_config(n, rc),
+            None => {
+                if let Some(rs) = self
+                    .input
+                    .refreshed
+                    .get(addr)
+                    .filter(|r| r.address.mode == Mode::Managed)
+                {
+                    let change = self.delete_change(rs, Some(REASON_NOT_IN_CONFIG));
+                    self.changes.insert(n, change);
+                }
+            }
+        }
+    }
+
+    fn plan_destroy(&mut self, n: NodeIndex) {
+        let addr = self.graph.address(n);
+        let Some(rs) = self
+            .input
+            .refreshed
+            .get(addr)
+            .filter(|r| r.address.mode == Mode::Managed)
+        else {
+            return;
+        };
+        let change = self.delete_change(rs, None);
+        if let Some(rc) = self.configs.get(addr) {
+            if rc.lifecycle.prevent_destroy {
+                self.errors.push(prevent_destroy_error(addr, "destroy"));
+            }
+        }
+        self.changes.insert(n, change);
+    }
+
+    fn delete_change(&self, rs: &ResourceState, reason: Option<&str>) -> Change {
+        let schema = self.schema(&rs.provider, &rs.address);
+        Change {
+            address: rs.address.clone(),
+            provider: rs.provider.clone(),
+            action: Action::Delete,
+            disruption: Disruption::Destroy,
+            before: Some(rs.attributes.clone()),
+            after: None,
+            id: Some(rs.id.clone()),
+            attr_changes: Vec::new(),
+            reason: reason.map(str::to_string),
+            create_before_destroy: false,
+            upgrade: Vec::new(),
+            drift: self.drift_of(&rs.address, schema),
+            depends_on: self.graph.dependencies(&rs.address),
+            timeouts: schema
+                .map(|s| s.default_timeouts.clone())
+                .unwrap_or_default(),
+            sensitive_attrs: schema.map(sensitive_attrs).unwrap_or_default(),
+        }
+    }
+
+    fn drift_of(&self, addr: &Address, schema: Option<&ResourceSchema>) -> Vec<AttrChange> {
+        match (self.input.prior.get(addr), self.input.refreshed.get(addr)) {
+            (Some(p), Some(r)) => diff::drift(schema, &p.attributes, &r.attributes),
+            (Some(p), None) => diff::drift(schema, &p.attributes, &Attrs::new()),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Evaluates the config's attribute expressions; a reference that cannot be resolved is an
+    /// error and evaluates to `Unknown` so planning goes on.
+    fn desired(&mut self, rc: &ResourceConfig) -> Attrs {
+        let mut out = Attrs::new();
+        for (k, e) in &rc.attrs {
+            let v = match self.values.eval(&e.value) {
+                Ok(v) => v,
+                Err(missing) => {
+                    self.errors.push(PlanError::new(
+                        PlanErrorKind::UnknownAddress,
+                        Some(rc.address.clone()),
+                        format!(
+                            "attribute `{k}` refers to `{missing}`, which has no planned value"
+                        ),
+                    ));
+                    Value::Unknown
+                }
+            };
+            out.insert(k.clone(), v);
+        }
+        out
+    }
+
+    fn plan_config(&mut self, n: NodeIndex, rc: &'a ResourceConfig) {
+        let addr = &rc.address;
+        let Some(schema) = self.schema(&rc.provider, addr) else {
+            self.errors.push(
+                PlanError::new(
+                    PlanErrorKind::UnknownType,
+                    Some(addr.clone()),
+                    format!(
+                        "provider `{}` has no schema for `{}`",
+                        rc.provider, addr.type_name
+                    ),
+                )
+                .with_hint("check the type name and that the provider is configured"),
+            );
+            self.values.insert_unknown(addr.clone());
+            return;
+        };
+        let desired = self.desired(rc);
+        let mut change = Change {
+            address: addr.clone(),
+            provider: rc.provider.clone(),
+            action: Action::NoOp,
+            disruption: Disruption::None,
+            before: None,
+            after: None,
+            id: None,
+            attr_changes: Vec::new(),
+            reason: None,
+            create_before_destroy: rc.lifecycle.create_before_destroy,
+            upgrade: Vec::new(),
+            drift: Vec::new(),
+            depends_on: self.graph.dependencies(addr),
+            timeouts: {
+                let mut t = schema.default_timeouts.clone();
+                t.extend(rc.timeouts.iter().map(|(k, v)| (k.clone(), *v)));
+                t
+            },
+            sensitive_attrs: sensitive_attrs(schema),
+        };
+        if addr.mode == Mode::Data {
+            self.plan_read(rc, schema, desired, &mut change);
+        } else {
+            self.plan_managed(rc, schema, &desired, &mut change);
+        }
+        self.changes.insert(n, change);
+    }
+
+    fn plan_read(
+        &mut self,
+        rc: &ResourceConfig,
+        schema: &ResourceSchema,
+        args: Attrs,
+        change: &mut Change,
+    ) {
+        change.action = Action::Read;
+        match self.input.data.get(&rc.address) {
+            Some(result) => {
+                let mut after = args;
+                after.extend(result.iter().map(|(k, v)| (k.clone(), v.clone())));
+                self.values.insert(rc.address.clone(), result.clone());
+                change.after = Some(after);
+            }
+            None => {
+                self.values.insert_unknown(rc.address.clone());
+                change.after = Some(diff::planned_new(schema, &args));
+                change.reason = Some(REASON_READ_DURING_APPLY.to_string());
+            }
+        }
+    }
+
+    fn plan_managed(
+        &mut self,
+        rc: &ResourceConfig,
+        schema: &ResourceSchema,
+        desired: &Attrs,
+        change: &mut Change,
+    ) {
+        let addr = &rc.address;
+        let hooks = self.hooks(&rc.provider);
+        let Some(rec) = self.input.refreshed.get(addr) else {
+            let after = diff::planned_new(schema, desired);
+            change.action = Action::Create;
+            change.attr_changes = diff::create_changes(schema, &after);
+            if self.input.prior.get(addr).is_some() {
+                change.reason = Some(REASON_GONE.to_string());
+                change.drift = self.drift_of(addr, Some(schema));
+            }
+            self.values.insert(addr.clone(), after.clone());
+            change.after = Some(after);
+            return;
+        };
+        change.id = Some(rec.id.clone());
+        change.before = Some(rec.attributes.clone());
+        change.drift = self.drift_of(addr, Some(schema));
+        let outcome = diff::diff_existing(
+            schema,
+            hooks,
+            desired,
+            &rec.attributes,
+            &rc.lifecycle.ignore_changes,
+        );
+        let flagged = self.input.options.replace.iter().any(|r| addr.matches(r));
+        let forced = if rec.tainted {
+            Some(REASON_TAINTED)
+        } else if flagged {
+            Some(REASON_REPLACE_FLAG)
+        } else {
+            None
+        };
+        let after = if forced.is_some() || outcome.forces_replace {
+            let after = diff::planned_new(schema, desired);
+            change.action = Action::Replace;
+            change.attr_changes = diff::replace_changes(schema, &outcome, &rec.attributes, &after);
+            change.reason = forced.map(str::to_string);
+            self.check_replace(rc, schema, &outcome, forced, flagged);
+            after
+        } else {
+            change.attr_changes = outcome.changes.iter().map(|(_, c)| c.clone()).collect();
+            if let Some((from, to)) = &outcome.version_change {
+                change.action = Action::Upgrade;
+                change.upgrade = self.upgrade_hops(schema, hooks, addr, from, to, &rec.attributes);
+            } else if !change.attr_changes.is_empty() {
+                change.action = Action::Update;
+            }
+            outcome.after
+        };
+        change.disruption = disruption(change.action);
+        self.values.insert(addr.clone(), after.clone());
+        change.after = Some(after);
+    }
+
+    fn upgrade_hops(
+        &mut self,
+        schema: &ResourceSchema,
+        hooks: &dyn PlanHooks,
+        addr: &Address,
+        from: &Value,
+        to: &Value,
+        recorded: &Attrs,
+    ) -> Vec<UpgradeHop> {
+        if from.contains_unknown() || to.contains_unknown() {
+            self.warnings.push(format!("{addr}: the target version is known only after apply, so its upgrade path cannot be planned yet"));
+            return Vec::new();
+        }
+        match hooks.upgrade_hops(&schema.type_name, addr, from, to, recorded) {
+            Ok(hops) => hops,
+            Err(msg) => {
+                let attr = schema
+                    .version_attr()
+                    .map(|a| a.name.as_str())
+                    .unwrap_or("version");
+                self.errors.push(
+                    PlanError::new(
+                        PlanErrorKind::Upgrade,
+                        Some(addr.clone()),
+                        format!("cannot upgrade {attr} {from} -> {to}: {msg}"),
+                    )
+                    .with_hint(format!(
+                        "set {attr} to a version reachable from {from}, or back to {from}"
+                    )),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `prevent_destroy` and the replace guard of types such as clusters.
+    fn check_replace(
+        &mut self,
+        rc: &ResourceConfig,
+        schema: &ResourceSchema,
+        outcome: &DiffOutcome,
+        forced: Option<&str>,
+        flagged: bool,
+    ) {
+        let addr = &rc.address;
+        if rc.lifecycle.prevent_destroy {
+            self.errors.push(prevent_destroy_error(addr, "replace"));
+        }
+        let allowed = rc.lifecycle.allow_replace
+            || flagged
+            || self
+                .input
+                .options
+                .allow_replace
+                .iter()
+                .any(|a| addr.matches(a));
+        if !schema.guard_replace || allowed {
+            return;
+        }
+        let noun = if schema.noun.is_empty() {
+            "object"
+        } else {
+            schema.noun.as_str()
+        };
+        let cause = match forced {
+            Some(reason) => format!("because it is {reason}"),
+            None => {
+                let attrs: Vec<String> = outcome
+                    .changes
+                    .iter()
+                    .filter(|(_, c)| c.forces_replace)
+                    .map(|(_, c)| format!("`{}`", c.path))
+                    .collect();
+                format!("because {} cannot change in place", attrs.join(", "))
+            }
+        };
+        self.errors.push(
+            PlanError::new(
+                PlanErrorKind::GuardedReplace,
+                Some(addr.clone()),
+                format!("this change needs replace: a new {noun} would be created and the current one destroyed ({cause})"),
+            )
+            .with_hint(format!(
+                "to allow it, set `lifecycle = {{ allow_replace = true }}` on {addr} or pass `--allow-replace {addr}`; otherwise revert the change"
+            )),
+        );
+    }
+}
+
+fn prevent_destroy_error(addr: &Address, what: &str) -> PlanError {
+    PlanError::new(
+        PlanErrorKind::PreventDestroy,
+        Some(addr.clone()),
+        format!("lifecycle.prevent_destroy is set, but the plan would destroy this resource ({what})"),
+    )
+    .with_hint("revert the change, or remove prevent_destroy from the resource's lifecycle if destroying it is intended")
+}
+
+/// The disruption class each action carries.
+pub fn disruption(action: Action) -> Disruption {
+    match action {
+        Action::NoOp | Action::Create | Action::Read => Disruption::None,
+        Action::Update => Disruption::InPlace,
+        Action::Upgrade => Disruption::Rolling,
+        Action::Replace => Disruption::Replace,
+        Action::Delete => Disruption::Destroy,
+    }
+}
+
+fn sensitive_attrs(schema: &ResourceSchema) -> Vec<String> {
+    schema
+        .attributes
+        .iter()
+        .filter(|a| a.sensitive || schema.sensitive)
+        .map(|a| a.name.clone())
+        .collect()
+}
