@@ -256,3 +256,83 @@ fn whole(
         forces_replace,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::{attrs, schemas, TestHooks};
+
+    fn cluster_schema() -> ResourceSchema {
+        schemas()["test"].resources["test_cluster"].clone()
+    }
+
+    fn tags(pairs: &[(&str, Value)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn unknown_map_values_are_diffs_by_key() {
+        let desired = attrs(&[
+            ("name", Value::str("a")),
+            (
+                "tags",
+                tags(&[("a", Value::str("1")), ("b", Value::Unknown)]),
+            ),
+        ]);
+        let recorded = attrs(&[
+            ("name", Value::str("a")),
+            (
+                "tags",
+                tags(&[("a", Value::str("1")), ("b", Value::str("2"))]),
+            ),
+        ]);
+        let out = diff_existing(
+            &cluster_schema(),
+            &TestHooks::default(),
+            &desired,
+            &recorded,
+            &[],
+        );
+        let paths: Vec<&str> = out.changes.iter().map(|(_, c)| c.path.as_str()).collect();
+        assert_eq!(paths, vec!["tags.b"]);
+        assert_eq!(out.changes[0].1.after, Some(Value::Unknown));
+        assert!(!out.forces_replace && out.version_change.is_none());
+    }
+
+    #[test]
+    fn unknown_schema_attrs_in_state_are_carried_over() {
+        let desired = attrs(&[("name", Value::str("a"))]);
+        let recorded = attrs(&[("name", Value::str("a")), ("legacy", Value::Int(3))]);
+        let out = diff_existing(
+            &cluster_schema(),
+            &TestHooks::default(),
+            &desired,
+            &recorded,
+            &[],
+        );
+        assert!(out.changes.is_empty());
+        assert_eq!(out.after.get("legacy"), Some(&Value::Int(3)));
+    }
+
+    #[test]
+    fn drift_compares_maps_by_key_and_flags_sensitive_attrs() {
+        let s = cluster_schema();
+        let prior = attrs(&[
+            ("tags", tags(&[("a", Value::str("1"))])),
+            ("password", Value::str("x")),
+        ]);
+        let live = attrs(&[
+            ("tags", tags(&[("a", Value::str("2"))])),
+            ("password", Value::str("y")),
+        ]);
+        let d = drift(Some(&s), &prior, &live);
+        let got: Vec<(&str, bool)> = d.iter().map(|c| (c.path.as_str(), c.sensitive)).collect();
+        assert_eq!(got, vec![("password", true), ("tags.a", false)]);
+        assert!(drift(Some(&s), &prior, &prior).is_empty());
+    }
+}

@@ -147,3 +147,72 @@ fn quote(s: &str) -> String {
     out.push('"');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    #[test]
+    fn plan_graph_draws_dependencies_and_state_only_nodes() {
+        let cfg = config(vec![
+            cluster("test_cluster.a", "a", "v1.28"),
+            res("test_addon.x[\"k\"]")
+                .set("cluster_id", rf("test_cluster.a", "id"))
+                .set("name", lit("x")),
+        ]);
+        let mut orphan = rs("test_addon.old", "a-1", &[]);
+        orphan.dependencies = vec![addr("test_cluster.a")];
+        let dot = graph_dot(&cfg, &state(vec![orphan]), GraphKind::Plan, None).unwrap();
+        assert!(dot.starts_with("digraph clusterform {\n"));
+        assert!(
+            dot.contains("  \"test_cluster.a\" -> \"test_addon.x[\\\"k\\\"]\";\n"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("  \"test_cluster.a\" -> \"test_addon.old\";\n"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("\"test_addon.old\" [label = \"test_addon.old\", style = dashed];"),
+            "{dot}"
+        );
+        assert!(dot.ends_with("}\n"));
+    }
+
+    #[test]
+    fn apply_graph_reverses_edges_for_deletes_and_needs_a_plan() {
+        let cfg = config(vec![
+            cluster("test_cluster.a", "a", "v1.28"),
+            cluster("test_cluster.keep", "keep", "v1.28"),
+        ]);
+        let mut addon = rs("test_addon.old", "a-1", &[]);
+        addon.dependencies = vec![addr("test_cluster.old")];
+        let st = state(vec![
+            cluster_state("test_cluster.keep", "keep", "v1.28"),
+            cluster_state("test_cluster.old", "old", "v1.28"),
+            addon,
+        ]);
+        let plan = Fixture::new(cfg.clone(), st.clone()).ok();
+        let dot = graph_dot(&cfg, &st, GraphKind::Apply, Some(&plan)).unwrap();
+        assert!(
+            dot.contains("  \"test_addon.old\" -> \"test_cluster.old\";\n"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("label = \"test_cluster.a\\n(create)\""),
+            "{dot}"
+        );
+        assert!(
+            !dot.contains("test_cluster.keep"),
+            "no-ops are left out: {dot}"
+        );
+        let labelled = graph_dot(&cfg, &st, GraphKind::Plan, Some(&plan)).unwrap();
+        assert!(
+            labelled.contains("test_cluster.keep\\n(no-op)"),
+            "{labelled}"
+        );
+        let err = graph_dot(&cfg, &st, GraphKind::Apply, None).unwrap_err();
+        assert_eq!(err.errors[0].kind, PlanErrorKind::Invalid);
+    }
+}

@@ -276,3 +276,70 @@ pub fn config_dependencies(r: &ResourceConfig) -> BTreeSet<Address> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    #[test]
+    fn graph_holds_config_and_state_only_instances_with_their_edges() {
+        let cfg = config(vec![
+            cluster("test_cluster.a", "a", "v1.28"),
+            res("test_addon.x")
+                .set("cluster_id", rf("test_cluster.a", "id"))
+                .set("name", lit("x"))
+                .depends_on("test_cluster.a"),
+        ]);
+        let mut old = rs("test_addon.old", "a-1", &[]);
+        old.dependencies = vec![addr("test_cluster.a"), addr("test_cluster.long_gone")];
+        let g = dependency_graph(&cfg, &state(vec![old])).unwrap();
+        assert_eq!(g.len(), 3);
+        assert_eq!(
+            g.graph.edge_count(),
+            2,
+            "duplicate edges collapse; vanished recorded deps drop"
+        );
+        assert_eq!(
+            g.dependents(&addr("test_cluster.a")),
+            vec![addr("test_addon.old"), addr("test_addon.x")]
+        );
+        assert_eq!(
+            g.dependencies(&addr("test_addon.x")),
+            vec![addr("test_cluster.a")]
+        );
+        let old_node = g.node(&addr("test_addon.old")).unwrap();
+        assert!(!g.graph[old_node].in_config);
+        let order: Vec<String> = g
+            .order()
+            .unwrap()
+            .into_iter()
+            .map(|n| g.address(n).to_string())
+            .collect();
+        assert_eq!(
+            order,
+            vec!["test_cluster.a", "test_addon.old", "test_addon.x"]
+        );
+        let rev: Vec<String> = g
+            .reverse_order()
+            .unwrap()
+            .into_iter()
+            .map(|n| g.address(n).to_string())
+            .collect();
+        assert_eq!(
+            rev,
+            vec!["test_addon.old", "test_addon.x", "test_cluster.a"]
+        );
+    }
+
+    #[test]
+    fn self_reference_is_a_cycle() {
+        let cfg = config(vec![res("test_addon.x")
+            .set("cluster_id", rf("test_addon.x", "id"))
+            .set("name", lit("x"))]);
+        let g = dependency_graph(&cfg, &state(vec![])).unwrap();
+        let err = g.order().unwrap_err();
+        assert_eq!(err.errors[0].kind, PlanErrorKind::Cycle);
+        assert!(err.errors[0].message.contains("test_addon.x"));
+    }
+}

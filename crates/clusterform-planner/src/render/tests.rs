@@ -285,3 +285,31 @@ fn redaction_nulls_sensitive_values_only() {
     );
     assert!(!serde_json::to_string(&plan).unwrap().contains("hunter"));
 }
+
+#[test]
+fn create_before_destroy_replaces_show_their_order_and_reasons_show() {
+    let cfg = config(vec![res("test_addon.dns")
+        .set("cluster_id", lit("c-2"))
+        .set("name", lit("dns"))
+        .lifecycle(|l| l.create_before_destroy = true)]);
+    let st = rs(
+        "test_addon.dns",
+        "a-1",
+        &[
+            ("cluster_id", Value::str("c-1")),
+            ("name", Value::str("dns")),
+        ],
+    );
+    let mut f = Fixture::new(cfg, state(vec![st]));
+    f.options.replace = vec![addr("test_addon.dns")];
+    let text = render_human(&f.ok(), false);
+    assert!(
+        text.contains("+/- resource \"test_addon\" \"dns\" {"),
+        "{text}"
+    );
+    assert!(text.contains("  # (because: --replace)"), "{text}");
+    assert!(
+        text.contains("~ cluster_id = \"c-1\" -> \"c-2\" # forces replacement"),
+        "{text}"
+    );
+}
