@@ -30,7 +30,7 @@ pub use error::{PlanError, PlanErrorKind, PlanErrors};
 pub use eval::PlannedValues;
 pub use graph::{config_dependencies, dependency_graph, DepGraph, GraphNode};
 pub use outputs::evaluate_outputs;
-pub use planner::plan;
+pub use planner::{disruption, plan};
 
 /// `Change.reason` of a resource in state whose config is gone.
 pub const REASON_NOT_IN_CONFIG: &str = "not in config";
