@@ -1,5 +1,6 @@
-//! Fault injection shared by every cloud: rate limits, random 5xx, latency and named
-//! operations that fail, all deterministic for a given `--seed` and request sequence.
+//! Fault injection shared by every cloud: rate limits, random 5xx and latency (globally or
+//! per route), and named operations that fail, all deterministic for a given `--seed` and
+//! request sequence.
 
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
@@ -23,10 +24,29 @@ fn one() -> f64 {
     1.0
 }
 
+/// Error rate and latency for the requests of one route; fields left out fall back to the
+/// global ones. The first matching `[[route]]` in file order applies.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RouteFault {
+    /// `"METHOD /path/with/*/segments"`, as for rate limits.
+    pub route: String,
+    /// Fraction of this route's requests answered with a 5xx.
+    #[serde(default)]
+    pub error_rate: Option<f64>,
+    /// Statuses to draw from for this route's injected errors.
+    #[serde(default)]
+    pub error_statuses: Option<Vec<u16>>,
+    /// Added latency range for this route, `[min, max]` milliseconds.
+    #[serde(default)]
+    pub latency_ms: Option<[u64; 2]>,
+}
+
 /// A named operation that fails `count` times.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FailRule {
-    /// Operation: `create`, `upgrade`, `addon_install`, … (cloud-defined names).
+    /// Operation: `create`, `delete`, `precheck`, `upgrade`, `addon_install` (cloud-defined
+    /// names).
     pub op: String,
     /// Cluster name it applies to; absent = any.
     #[serde(default)]
@@ -59,6 +79,9 @@ pub struct FaultConfig {
     /// Operations that fail.
     #[serde(default)]
     pub fail: Vec<FailRule>,
+    /// Per-route error rates and latencies.
+    #[serde(default)]
+    pub route: Vec<RouteFault>,
 }
 
 /// Errors reading a fault configuration.
@@ -85,6 +108,33 @@ impl FaultConfig {
             return Err(FaultError::Invalid(
                 "error_rate must be within 0..=1".into(),
             ));
+        }
+        let statuses_ok = |v: &[u16]| v.iter().all(|s| (500..=599).contains(s));
+        if !statuses_ok(&cfg.error_statuses) {
+            return Err(FaultError::Invalid("error_statuses must be 5xx".into()));
+        }
+        for r in &cfg.route {
+            if r.route.trim().is_empty() {
+                return Err(FaultError::Invalid("[[route]] needs a route".into()));
+            }
+            if r.error_rate.is_some_and(|e| !(0.0..=1.0).contains(&e)) {
+                return Err(FaultError::Invalid(format!(
+                    "route {:?}: error_rate must be within 0..=1",
+                    r.route
+                )));
+            }
+            if r.latency_ms.is_some_and(|[a, b]| a > b) {
+                return Err(FaultError::Invalid(format!(
+                    "route {:?}: latency_ms must be [min, max]",
+                    r.route
+                )));
+            }
+            if r.error_statuses.as_deref().is_some_and(|v| !statuses_ok(v)) {
+                return Err(FaultError::Invalid(format!(
+                    "route {:?}: error_statuses must be 5xx",
+                    r.route
+                )));
+            }
         }
         if cfg.rate_limit.iter().any(|r| {
             r.per_second.is_nan() || r.per_second <= 0.0 || r.burst.is_nan() || r.burst < 1.0
@@ -166,9 +216,31 @@ impl FaultState {
         &self.config
     }
 
-    /// Added latency for the next request, if configured.
+    /// The `[[route]]` rule for a request, if one matches.
+    fn route_rule(&self, method: &str, path: &str) -> Option<&RouteFault> {
+        self.config
+            .route
+            .iter()
+            .find(|r| route_matches(&r.route, method, path))
+    }
+
+    /// Added latency for the next request, if configured (global setting only).
     pub fn latency(&mut self) -> Option<std::time::Duration> {
-        let [lo, hi] = self.config.latency_ms?;
+        let range = self.config.latency_ms;
+        self.draw_latency(range)
+    }
+
+    /// Added latency for a request: its `[[route]]` setting, else the global one.
+    pub fn latency_for(&mut self, method: &str, path: &str) -> Option<std::time::Duration> {
+        let range = self
+            .route_rule(method, path)
+            .and_then(|r| r.latency_ms)
+            .or(self.config.latency_ms);
+        self.draw_latency(range)
+    }
+
+    fn draw_latency(&mut self, range: Option<[u64; 2]>) -> Option<std::time::Duration> {
+        let [lo, hi] = range?;
         let ms = if hi > lo {
             self.rng.gen_range(lo..=hi)
         } else {
@@ -177,7 +249,8 @@ impl FaultState {
         Some(std::time::Duration::from_millis(ms))
     }
 
-    /// Rate limits then random errors for a request.
+    /// Rate limits then random errors for a request (a matching `[[route]]` sets the error
+    /// rate and statuses).
     pub fn check(&mut self, method: &str, path: &str, now: DateTime<Utc>) -> Option<Injected> {
         for (rule, bucket) in self.config.rate_limit.iter().zip(self.buckets.iter_mut()) {
             if !route_matches(&rule.route, method, path) {
@@ -197,12 +270,17 @@ impl FaultState {
                 });
             }
         }
-        if self.config.error_rate > 0.0 && self.rng.gen_bool(self.config.error_rate) {
-            let statuses: &[u16] = if self.config.error_statuses.is_empty() {
-                &[500, 503]
-            } else {
-                &self.config.error_statuses
-            };
+        let rule = self.route_rule(method, path);
+        let rate = rule
+            .and_then(|r| r.error_rate)
+            .unwrap_or(self.config.error_rate);
+        let mut statuses: Vec<u16> = rule
+            .and_then(|r| r.error_statuses.clone())
+            .unwrap_or_else(|| self.config.error_statuses.clone());
+        if statuses.is_empty() {
+            statuses = vec![500, 503];
+        }
+        if rate > 0.0 && self.rng.gen_bool(rate) {
             let i = self.rng.gen_range(0..statuses.len());
             return Some(Injected::ServerError(
                 statuses.get(i).copied().unwrap_or(500),
@@ -336,6 +414,79 @@ count = 1
             (30..=90).contains(&errors),
             "about 30% of 200, got {errors}"
         );
+    }
+
+    #[test]
+    fn route_rules_override_the_global_rate_deterministically() {
+        let cfg = FaultConfig::parse(
+            r#"
+error_rate = 0.0
+latency_ms = [5, 5]
+
+[[route]]
+route = "POST /autopilot/v3/projects/*/clusters"
+error_rate = 0.5
+error_statuses = [502]
+latency_ms = [40, 60]
+
+[[route]]
+route = "GET /autopilot/**"
+latency_ms = [0, 0]
+"#,
+        )
+        .unwrap();
+        let create = "/autopilot/v3/projects/p1/clusters";
+        let run = |seed| {
+            let mut f = FaultState::new(cfg.clone(), seed);
+            let now = Utc::now();
+            (0..100)
+                .map(|_| (f.check("POST", create, now), f.latency_for("POST", create)))
+                .collect::<Vec<_>>()
+        };
+        let a = run(3);
+        assert_eq!(a, run(3), "same seed, same decisions");
+        assert_ne!(a, run(4));
+        let errors: Vec<_> = a.iter().filter_map(|(e, _)| e.clone()).collect();
+        assert!(
+            (30..=70).contains(&errors.len()),
+            "about half of 100, got {}",
+            errors.len()
+        );
+        assert!(errors.iter().all(|e| *e == Injected::ServerError(502)));
+        assert!(a
+            .iter()
+            .all(|(_, l)| { l.is_some_and(|d| (40..=60).contains(&d.as_millis())) }));
+        let mut f = FaultState::new(cfg.clone(), 3);
+        let now = Utc::now();
+        for _ in 0..50 {
+            assert_eq!(f.check("GET", create, now), None, "the global rate is 0");
+            assert_eq!(
+                f.check("DELETE", "/autopilot/v3/projects/p1/clusters/c", now),
+                None
+            );
+        }
+        assert_eq!(
+            f.latency_for("GET", create),
+            Some(std::time::Duration::ZERO)
+        );
+        assert_eq!(
+            f.latency_for("PUT", "/autopilot/v3/addons/x"),
+            Some(std::time::Duration::from_millis(5)),
+            "no route rule: the global latency"
+        );
+    }
+
+    #[test]
+    fn route_rules_are_validated() {
+        assert!(FaultConfig::parse("[[route]]\nroute = \"GET /x\"\nerror_rate = 1.5\n").is_err());
+        assert!(
+            FaultConfig::parse("[[route]]\nroute = \"GET /x\"\nlatency_ms = [9, 1]\n").is_err()
+        );
+        assert!(
+            FaultConfig::parse("[[route]]\nroute = \"GET /x\"\nerror_statuses = [404]\n").is_err()
+        );
+        assert!(FaultConfig::parse("[[route]]\nroute = \"GET /x\"\nbogus = 1\n").is_err());
+        assert!(FaultConfig::parse("[[route]]\nerror_rate = 0.1\n").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Charts (`/autopilot/v2/charts`, multipart uploads) and releases
 //! (`/autopilot/cam/v3/clusters/{id}/releases`), digest §8.
 
+use super::chartpkg::{self, ChartPackage};
 use super::error::{ApiError, Family};
 use super::model::{new_id, rfc3339, Chart, Release};
 use super::{Body, Ctx, Req, Resp};
@@ -78,35 +79,45 @@ pub fn parse_multipart(content_type: &str, body: &[u8]) -> Result<Vec<Part>, Api
     Ok(parts)
 }
 
-/// `name-1.2.3.tgz` → (`name`, `1.2.3`).
-fn name_version(file: &str) -> Option<(String, String)> {
-    let stem = file
-        .rsplit('/')
-        .next()?
-        .strip_suffix(".tgz")
-        .or_else(|| file.strip_suffix(".tar.gz"))?;
-    let idx = stem
-        .char_indices()
-        .filter(|(i, c)| {
-            *c == '-'
-                && stem
-                    .get(i + 1..)
-                    .is_some_and(|r| r.starts_with(|d: char| d.is_ascii_digit()))
-        })
-        .map(|(i, _)| i)
-        .next_back()?;
-    let (n, v) = (stem.get(..idx)?, stem.get(idx + 1..)?);
-    (!n.is_empty() && !v.is_empty()).then(|| (n.to_string(), v.to_string()))
-}
-
 struct Upload {
-    name: String,
-    version: String,
-    file: String,
+    pkg: ChartPackage,
     bytes: Vec<u8>,
     params: Value,
 }
 
+impl Upload {
+    fn flag(&self, k: &str) -> Option<bool> {
+        self.params.get(k).and_then(Value::as_bool)
+    }
+
+    /// `chart_url`: the cloud names the stored package after the chart, not the upload
+    /// (`neo4j-3.0.1.tgz` in the seed).
+    fn file_name(&self) -> String {
+        format!("{}-{}.tgz", self.pkg.name, self.pkg.version)
+    }
+
+    /// Copies the package into `c` (everything but id, creation time and visibility).
+    fn apply(&self, c: &mut Chart, now: DateTime<Utc>) {
+        c.name = self.pkg.name.clone();
+        c.version = self.pkg.version.clone();
+        c.file_name = self.file_name();
+        c.content_hex = hex::encode(&self.bytes);
+        c.values = self.pkg.values.clone();
+        c.description = self.pkg.description.clone();
+        c.app_version = self.pkg.app_version.clone();
+        c.icon = self.pkg.icon.clone();
+        c.instruction = if self.pkg.has_readme {
+            "README.md".into()
+        } else {
+            String::new()
+        };
+        c.updated = now;
+    }
+}
+
+/// Reads the multipart form: `content` (the package, unpacked and checked here) and the
+/// optional `parameters` JSON string. The archive alone names the chart: an upload that is
+/// not a chart package is refused, whatever its file name says.
 fn read_upload(req: &Req) -> Result<Upload, ApiError> {
     let ct = req.header("content-type").unwrap_or("");
     if !ct.starts_with("multipart/form-data") {
@@ -117,7 +128,7 @@ fn read_upload(req: &Req) -> Result<Upload, ApiError> {
         ));
     }
     let parts = parse_multipart(ct, &req.body)?;
-    let (_, filename, bytes) = parts
+    let (_, _, bytes) = parts
         .iter()
         .find(|p| p.0 == "content")
         .cloned()
@@ -128,103 +139,97 @@ fn read_upload(req: &Req) -> Result<Upload, ApiError> {
         }
         _ => json!({}),
     };
-    let file = filename.unwrap_or_default();
-    let (name, version) = name_version(&file).ok_or_else(|| {
-        bad(format!(
-            "chart file {file:?} must be named <name>-<version>.tgz"
-        ))
-    })?;
     if bytes.is_empty() {
         return Err(bad("chart archive is empty"));
     }
-    Ok(Upload {
-        name,
-        version,
-        file,
-        bytes,
-        params,
-    })
+    let pkg = chartpkg::read(&bytes).map_err(|e| bad(e.to_string()))?;
+    let up = Upload { pkg, bytes, params };
+    if up.flag("skip_lint") != Some(true) {
+        chartpkg::lint(&up.pkg).map_err(|e| bad(e.to_string()))?;
+    }
+    Ok(up)
 }
 
-/// Renders a chart (`ChartResp`).
+/// Renders a chart (`ChartResp`); `values` is the JSON-encoded `values.yaml`.
 pub fn render(c: &Chart) -> Value {
     json!({
-        "id": c.id, "name": c.name, "values": c.values.to_string(), "translate": "", "instruction": "README.md",
-        "version": c.version, "description": c.description, "source": "package", "icon_url": "",
+        "id": c.id, "name": c.name, "values": c.values.to_string(), "translate": "", "instruction": c.instruction,
+        "version": c.version, "description": c.description, "source": "", "icon_url": c.icon,
         "public": false, "chart_url": c.file_name, "create_at": rfc3339(c.created), "update_at": rfc3339(c.updated)
     })
 }
 
-/// `POST /autopilot/v2/charts` (multipart) → 201.
+/// `POST /autopilot/v2/charts` (multipart) → 201; the same name and version again is 409
+/// unless `parameters.override` is true.
 pub fn upload(ctx: &mut Ctx<'_>, req: &Req) -> Result<Resp, ApiError> {
     let up = read_upload(req)?;
     let limit = ctx.opts.limits.charts;
     let now = ctx.now;
     let project = ctx.st.project(&req.project);
-    let over = up
-        .params
-        .get("override")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
     if let Some(existing) = project
         .charts
         .values_mut()
-        .find(|c| c.name == up.name && c.version == up.version)
+        .find(|c| c.name == up.pkg.name && c.version == up.pkg.version)
     {
-        if !over {
+        if up.flag("override") != Some(true) {
             return Err(ApiError::exists(
                 F,
-                format!("chart {}-{} already exists", up.name, up.version),
+                format!("chart {}-{} already exists", up.pkg.name, up.pkg.version),
             ));
         }
-        existing.content_hex = hex::encode(&up.bytes);
-        existing.updated = now;
+        up.apply(existing, now);
         return Ok(Resp::json(201, render(existing)));
     }
     if project.charts.len() >= limit {
         return Err(bad(format!("chart quota {limit} reached")));
     }
-    let chart = Chart {
+    let mut chart = Chart {
         id: new_id(),
-        name: up.name.clone(),
-        version: up.version,
-        file_name: up.file,
-        content_hex: hex::encode(&up.bytes),
+        name: String::new(),
+        version: String::new(),
+        file_name: String::new(),
+        content_hex: String::new(),
         values: json!({}),
-        description: format!("{} chart", up.name),
-        visible: up
-            .params
-            .get("visible")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
+        description: String::new(),
+        app_version: String::new(),
+        icon: String::new(),
+        instruction: String::new(),
+        visible: up.flag("visible").unwrap_or(true),
         created: now,
         updated: now,
     };
+    up.apply(&mut chart, now);
     let out = render(&chart);
     project.charts.insert(chart.id.clone(), chart);
     Ok(Resp::json(201, out))
 }
 
-/// `PUT /autopilot/v2/charts/{id}` (multipart).
+/// `PUT /autopilot/v2/charts/{id}` (multipart): a new package of the same chart.
 pub fn update(ctx: &mut Ctx<'_>, req: &Req, id: &str) -> Result<Resp, ApiError> {
     let up = read_upload(req)?;
     let now = ctx.now;
-    let chart = ctx
-        .st
-        .project(&req.project)
+    let project = ctx.st.project(&req.project);
+    if project
+        .charts
+        .values()
+        .any(|c| c.id != id && c.name == up.pkg.name && c.version == up.pkg.version)
+    {
+        return Err(ApiError::exists(
+            F,
+            format!("chart {}-{} already exists", up.pkg.name, up.pkg.version),
+        ));
+    }
+    let chart = project
         .charts
         .get_mut(id)
         .ok_or_else(|| ApiError::not_found(F, format!("chart {id} not found")))?;
-    if chart.name != up.name {
+    if chart.name != up.pkg.name {
         return Err(bad(format!(
             "chart name {} does not match {}",
-            up.name, chart.name
+            up.pkg.name, chart.name
         )));
     }
-    chart.version = up.version;
-    chart.file_name = up.file;
-    chart.content_hex = hex::encode(&up.bytes);
-    chart.updated = now;
+    up.apply(chart, now);
     Ok(Resp::json(200, render(chart)))
 }
 
@@ -586,16 +591,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn multipart_and_names() {
+    fn multipart_parts() {
         let body = b"--XX\r\nContent-Disposition: form-data; name=\"parameters\"\r\n\r\n{\"override\":true}\r\n--XX\r\nContent-Disposition: form-data; name=\"content\"; filename=\"nginx-1.2.3.tgz\"\r\nContent-Type: application/octet-stream\r\n\r\nBYTES\r\n--XX--\r\n";
         let parts = parse_multipart("multipart/form-data; boundary=XX", body).unwrap();
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[1].1.as_deref(), Some("nginx-1.2.3.tgz"));
         assert_eq!(parts[1].2, b"BYTES");
-        assert_eq!(
-            name_version("my-app-0.1.0.tgz"),
-            Some(("my-app".into(), "0.1.0".into()))
-        );
-        assert_eq!(name_version("noversion.tgz"), None);
     }
 }

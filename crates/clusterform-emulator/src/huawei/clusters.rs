@@ -76,13 +76,17 @@ pub fn render(c: &Cluster, region: &str) -> Value {
         status.insert("endpoints".into(), json!(eps));
     }
     if c.phase != "Available" {
-        let (reason, message) = match c.phase.as_str() {
-            "Error" => (
+        let (reason, message) = match (c.phase.as_str(), c.fail_reason.as_deref()) {
+            ("Error", Some("DeleteFailed")) => (
+                "DeleteFailed",
+                "cluster deletion failed: cluster resources could not be released; delete the cluster again",
+            ),
+            ("Error", _) => (
                 "CreateFailed",
                 "cluster creation failed: master installation did not complete",
             ),
-            "Deleting" => ("Deleting", "the cluster is being deleted"),
-            "Upgrading" => ("Upgrading", "the cluster is being upgraded"),
+            ("Deleting", _) => ("Deleting", "the cluster is being deleted"),
+            ("Upgrading", _) => ("Upgrading", "the cluster is being upgraded"),
             _ => ("", ""),
         };
         if !reason.is_empty() {
@@ -274,6 +278,7 @@ pub fn create(ctx: &mut Ctx<'_>, req: &Req, p: &str) -> Result<Resp, ApiError> {
     let until = ctx.after(ctx.opts.durations.cluster_create);
     let fail = ctx.faults.take_fail("create", &name);
     let uid = new_id();
+    let expires = until + ctx.scaled(ctx.opts.durations.job_retention);
     let job = Job {
         uid: new_id(),
         job_type: "CreateCluster".into(),
@@ -286,6 +291,7 @@ pub fn create(ctx: &mut Ctx<'_>, req: &Req, p: &str) -> Result<Resp, ApiError> {
             (new_id(), "InstallMaster".into()),
             (new_id(), "CreatePSMCert".into()),
         ],
+        expires: Some(expires),
     };
     let cluster = Cluster {
         uid: uid.clone(),
@@ -299,6 +305,7 @@ pub fn create(ctx: &mut Ctx<'_>, req: &Req, p: &str) -> Result<Resp, ApiError> {
         phase: "Creating".into(),
         phase_until: Some(until),
         fail_pending: fail,
+        fail_reason: None,
         job_id: Some(job.uid.clone()),
         delete_option: None,
         tags,
@@ -486,6 +493,7 @@ pub fn delete(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, Ap
         return Err(bad("invalid lts_reclaim_policy"));
     }
     let until = ctx.after(ctx.opts.durations.cluster_delete);
+    let expires = until + ctx.scaled(ctx.opts.durations.job_retention);
     let now = ctx.now;
     let region = ctx.opts.region.clone();
     let cluster = get(ctx, p, c)?;
@@ -495,6 +503,9 @@ pub fn delete(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, Ap
     if cluster.phase == "Upgrading" {
         return Err(ApiError::locked("the cluster is being upgraded"));
     }
+    let name = cluster.name.clone();
+    let fail = ctx.faults.take_fail("delete", &name);
+    let cluster = get(ctx, p, c)?;
     let job = Job {
         uid: new_id(),
         job_type: "DeleteCluster".into(),
@@ -502,8 +513,9 @@ pub fn delete(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, Ap
         resource_name: cluster.name.clone(),
         start: now,
         end: until,
-        fail: false,
+        fail,
         subjobs: vec![(new_id(), "DeleteMaster".into())],
+        expires: Some(expires),
     };
     cluster.job_id = Some(job.uid.clone());
     cluster.delete_option = Some(Value::Object(opts));
@@ -513,6 +525,8 @@ pub fn delete(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, Ap
         json!({"previous_total": 0, "current_total": 0, "updated": 0, "added": 0, "deleted": 0});
     cluster.phase = "Deleting".into();
     cluster.phase_until = Some(until);
+    // Replaces a pending create failure: the outcome is now the delete's.
+    cluster.fail_pending = fail;
     cluster.updated = now;
     ctx.st.project(p).jobs.insert(job.uid.clone(), job);
     Ok(Resp::json(200, out))
@@ -659,8 +673,17 @@ pub fn render_job(j: &Job, now: DateTime<Utc>) -> Value {
         "kind": "Job", "apiVersion": "v3",
         "metadata": {"uid": j.uid, "creationTimestamp": go_time(j.start), "updateTimestamp": go_time(updated)},
         "spec": {"type": j.job_type, "clusterUID": j.cluster_uid, "resourceID": j.cluster_uid, "resourceName": j.resource_name, "extendParam": {}, "subJobs": subs},
-        "status": {"phase": phase, "reason": if phase == "Failed" { "master installation failed" } else { "" }}
+        "status": {"phase": phase, "reason": failure_reason(j, phase)}
     })
+}
+
+/// The job's `status.reason`: empty unless it failed.
+pub fn failure_reason(j: &Job, phase: &str) -> &'static str {
+    match (phase, j.job_type.as_str()) {
+        ("Failed", "DeleteCluster") => "cluster resources could not be released",
+        ("Failed", _) => "master installation failed",
+        _ => "",
+    }
 }
 
 /// `GET P/jobs/{job_id}`.

@@ -105,7 +105,7 @@ pub fn maintenance(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Res
 
 fn render_v2(j: &Job, now: DateTime<Utc>) -> Value {
     let phase = j.phase(now);
-    let mut status = json!({"status": phase, "reason": if phase == "Failed" { "master installation failed" } else { "" }});
+    let mut status = json!({"status": phase, "reason": clusters::failure_reason(j, phase)});
     if matches!(phase, "Success" | "Failed") {
         status["completionTime"] = json!(go_time(j.end));
     }

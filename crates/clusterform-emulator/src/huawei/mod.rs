@@ -3,7 +3,9 @@
 
 pub mod addons;
 pub mod catalog;
+pub mod chartpkg;
 pub mod charts;
+pub mod checks;
 pub mod clusters;
 pub mod error;
 pub mod extras;
@@ -428,7 +430,7 @@ async fn handle(AxState(world): AxState<Arc<World>>, req: Request) -> Response {
     let (latency, injected) = {
         let mut f = world.lock_faults();
         (
-            f.latency(),
+            f.latency_for(&method, parts.uri.path()),
             f.check(&method, parts.uri.path(), world.clock.now()),
         )
     };

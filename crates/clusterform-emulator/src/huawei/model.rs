@@ -30,6 +30,14 @@ pub struct Durations {
     pub upgrade: StdDuration,
     /// Release install or upgrade.
     pub release: StdDuration,
+    /// How long a finished cluster job stays readable before `GET` answers 404 (the API
+    /// reference: "Tasks are short-lived"). Scaled like the operations.
+    #[serde(default = "default_job_retention")]
+    pub job_retention: StdDuration,
+}
+
+fn default_job_retention() -> StdDuration {
+    StdDuration::from_secs(3600)
 }
 
 impl Default for Durations {
@@ -44,6 +52,7 @@ impl Default for Durations {
             snapshot: min(2),
             upgrade: min(10),
             release: StdDuration::from_secs(30),
+            job_retention: default_job_retention(),
         }
     }
 }
@@ -137,8 +146,11 @@ pub struct Cluster {
     pub phase: String,
     /// When the current transitional phase (Creating, Deleting) ends.
     pub phase_until: Option<DateTime<Utc>>,
-    /// Whether the pending create ends in failure (fault injection).
+    /// Whether the pending create or delete ends in failure (fault injection).
     pub fail_pending: bool,
+    /// Why the cluster is in `Error` (`CreateFailed`, `DeleteFailed`).
+    #[serde(default)]
+    pub fail_reason: Option<String>,
     /// Current job.
     pub job_id: Option<String>,
     /// Delete options given with the delete.
@@ -180,6 +192,9 @@ pub struct Job {
     pub fail: bool,
     /// Sub-jobs: (uid, type).
     pub subjobs: Vec<(String, String)>,
+    /// When the finished job is dropped (`None`: kept, for worlds saved before expiry).
+    #[serde(default)]
+    pub expires: Option<DateTime<Utc>>,
 }
 
 impl Job {
@@ -249,6 +264,20 @@ pub struct UpgradeTask {
     pub fail: bool,
     /// Whether the end has been applied to the cluster.
     pub applied: bool,
+    /// `clusterUpgradeAction.addons`: installed add-ons moved to a version on success.
+    #[serde(default)]
+    pub addons: Vec<AddonPatch>,
+}
+
+/// One `clusterUpgradeAction.addons` entry (`operation: patch`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AddonPatch {
+    /// `addonTemplateName`.
+    pub template: String,
+    /// Target add-on version.
+    pub version: String,
+    /// New values, if given (replace the instance's values, as an add-on update does).
+    pub values: Option<Value>,
 }
 
 impl UpgradeTask {
@@ -299,13 +328,20 @@ pub struct Precheck {
     pub end: DateTime<Utc>,
     /// Validity after finishing, milliseconds.
     pub validity_ms: i64,
+    /// Whether the check ends `Failed` (fault injection).
+    #[serde(default)]
+    pub fail: bool,
 }
 
 impl Precheck {
     /// Phase at `now`.
     pub fn phase(&self, now: DateTime<Utc>) -> &'static str {
         if now >= self.end {
-            "Success"
+            if self.fail {
+                "Failed"
+            } else {
+                "Success"
+            }
         } else if now < self.created + (self.end - self.created) / 10 {
             "Init"
         } else {
@@ -398,6 +434,15 @@ pub struct Chart {
     pub values: Value,
     /// Description.
     pub description: String,
+    /// `Chart.yaml` `appVersion` (kept; `ChartResp` has no field for it).
+    #[serde(default)]
+    pub app_version: String,
+    /// `Chart.yaml` `icon`, answered as `icon_url`.
+    #[serde(default)]
+    pub icon: String,
+    /// `README.md` when the package has one, answered as `instruction`.
+    #[serde(default)]
+    pub instruction: String,
     /// Visible.
     pub visible: bool,
     /// Created.
@@ -485,8 +530,11 @@ impl State {
 impl Project {
     fn advance(&mut self, now: DateTime<Utc>) {
         let mut gone = vec![];
+        let mut patches = vec![];
         for c in self.clusters.values_mut() {
-            advance_cluster(c, now);
+            for p in advance_cluster(c, now) {
+                patches.push((c.uid.clone(), p));
+            }
             if c.phase == "Deleting" && c.phase_until.is_some_and(|u| now >= u) {
                 gone.push(c.uid.clone());
             }
@@ -496,6 +544,25 @@ impl Project {
             self.addons.retain(|_, a| &a.cluster_id != uid);
             self.releases.retain(|r| &r.cluster_id != uid);
         }
+        for (cluster, p) in patches {
+            let hit = self
+                .addons
+                .values_mut()
+                .find(|a| a.cluster_id == cluster && a.template == p.template);
+            if let Some(a) = hit {
+                if a.version != p.version {
+                    a.previous_version = Some(std::mem::replace(&mut a.version, p.version));
+                    // The old version does not support the new cluster version (O6), so the
+                    // add-on cannot be rolled back to it.
+                    a.rollbackable = false;
+                }
+                if let Some(v) = p.values {
+                    a.values = v;
+                }
+                a.updated = now;
+            }
+        }
+        self.jobs.retain(|_, j| j.expires.is_none_or(|e| now < e));
         let mut removed = vec![];
         for a in self.addons.values_mut() {
             if a.until.is_some_and(|u| now >= u) {
@@ -526,18 +593,28 @@ impl Project {
     }
 }
 
-fn advance_cluster(c: &mut Cluster, now: DateTime<Utc>) {
-    if c.phase == "Creating" && c.phase_until.is_some_and(|u| now >= u) {
-        c.phase = if std::mem::take(&mut c.fail_pending) {
-            "Error"
-        } else {
-            "Available"
+/// Applies the cluster's due transitions; returns the add-on patches of upgrades that
+/// succeeded in this step.
+fn advance_cluster(c: &mut Cluster, now: DateTime<Utc>) -> Vec<AddonPatch> {
+    let due = c.phase_until.is_some_and(|u| now >= u);
+    if due && matches!(c.phase.as_str(), "Creating" | "Deleting") {
+        let fail = std::mem::take(&mut c.fail_pending);
+        if c.phase == "Creating" {
+            c.phase = if fail { "Error" } else { "Available" }.into();
+            c.fail_reason = fail.then(|| "CreateFailed".to_string());
+            c.phase_until = None;
+            c.updated = now;
+        } else if fail {
+            // Seed: `Error` = "Resources in the cluster are abnormal. You can manually delete
+            // the cluster." A failed delete leaves the cluster there, deletable again.
+            c.phase = "Error".into();
+            c.fail_reason = Some("DeleteFailed".into());
+            c.phase_until = None;
+            c.updated = now;
         }
-        .into();
-        c.phase_until = None;
-        c.updated = now;
     }
     let mut upgrading = false;
+    let mut patches = vec![];
     for t in &mut c.upgrade_tasks {
         if now < t.end {
             upgrading = true;
@@ -546,14 +623,22 @@ fn advance_cluster(c: &mut Cluster, now: DateTime<Utc>) {
             if !t.fail {
                 c.patch = t.to.clone();
                 c.platform = super::catalog::platform_of(&t.to);
+                patches.extend(t.addons.iter().cloned());
             }
             c.updated = now;
         }
     }
+    // A failed upgrade task returns the cluster to `Available` on its old version. The seed
+    // lists no upgrade-failure phase (its failure phases are for resize, rollback and broken
+    // resources: `ResizeFailed`, `RollbackFailed`, `Unavailable`, `Error`), the in-place
+    // rolling upgrade leaves the old control plane serving, and the retry API ("execute the
+    // failed cluster upgrade task again") needs a cluster that accepts operations. The
+    // failure shows in the task (`Failed`), in `upgradeinfo` and in the workflow (`Pending`).
     if upgrading && c.phase == "Available" {
         c.phase = "Upgrading".into();
     } else if !upgrading && c.phase == "Upgrading" {
         c.phase = "Available".into();
         c.updated = now;
     }
+    patches
 }

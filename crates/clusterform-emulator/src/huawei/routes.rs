@@ -3,7 +3,7 @@
 //! log configs, feature gates).
 
 use super::error::ApiError;
-use super::{addons, charts, clusters, extras, upgrade, Ctx, Req, Resp};
+use super::{addons, charts, checks, clusters, extras, upgrade, Ctx, Req, Resp};
 
 /// Dispatches one request.
 pub fn route(ctx: &mut Ctx<'_>, req: &Req) -> Result<Resp, ApiError> {
@@ -79,16 +79,16 @@ pub fn route(ctx: &mut Ctx<'_>, req: &Req) -> Result<Resp, ApiError> {
             upgrade::retry(ctx, p, c)
         }
         ["v3", "projects", p, "clusters", c, "operation", "precheck"] if m == "POST" => {
-            upgrade::precheck(ctx, req, p, c)
+            checks::precheck(ctx, req, p, c)
         }
         ["v3", "projects", p, "clusters", c, "operation", "precheck", "tasks"] if m == "GET" => {
-            upgrade::list_prechecks(ctx, p, c)
+            checks::list_prechecks(ctx, p, c)
         }
         ["v3", "projects", p, "clusters", c, "operation", "precheck", "tasks", t] if m == "GET" => {
-            upgrade::show_precheck(ctx, p, c, t)
+            checks::show_precheck(ctx, p, c, t)
         }
         ["v3", "projects", p, "clusters", c, "operation", "postcheck"] if m == "POST" => {
-            upgrade::postcheck(ctx, req, p, c)
+            checks::postcheck(ctx, req, p, c)
         }
         ["v3.1", "projects", p, "clusters", c, "operation", "snapshot"] if m == "POST" => {
             upgrade::snapshot(ctx, p, c)

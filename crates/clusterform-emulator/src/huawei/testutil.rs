@@ -78,6 +78,38 @@ impl T {
     pub fn c(&self, id: &str) -> String {
         format!("/autopilot/v3/projects/{P}/clusters/{id}")
     }
+
+    /// A multipart chart upload (`POST`) or update (`PUT` to `path`).
+    pub fn send_chart(&self, method: &str, path: &str, tgz: &[u8], params: Option<&str>) -> Resp {
+        let b = "XyZzY";
+        let mut body = Vec::new();
+        if let Some(p) = params {
+            body.extend_from_slice(
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"parameters\"\r\n\r\n{p}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(format!("--{b}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"upload.tgz\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+        body.extend_from_slice(tgz);
+        body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+        let mut h = HeaderMap::new();
+        h.insert("x-project-id", HeaderValue::from_static(P));
+        let ct = format!("multipart/form-data; boundary={b}");
+        h.insert("content-type", HeaderValue::from_str(&ct).unwrap());
+        self.world.call(&Req::new(method, path, h, body, "default"))
+    }
+}
+
+/// A chart package `name-version` with `values.yaml` text.
+pub fn chart_tgz(name: &str, version: &str, values: &str) -> Vec<u8> {
+    let meta = format!("apiVersion: v2\nname: {name}\nversion: {version}\ndescription: The {name} chart\nappVersion: \"2.1\"\nicon: https://example.com/{name}.png\n");
+    super::chartpkg::build_tgz(&[
+        (&format!("{name}/Chart.yaml"), &meta),
+        (&format!("{name}/values.yaml"), values),
+        (&format!("{name}/README.md"), "# readme\n"),
+    ])
 }
 
 pub fn cluster_body(name: &str, version: &str) -> Value {

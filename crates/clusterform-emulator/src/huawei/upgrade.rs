@@ -6,25 +6,25 @@ use super::catalog;
 use super::clusters;
 use super::error::{ApiError, Family};
 use super::model::{
-    go_time, new_id, progress, Cluster, Postcheck, Precheck, Snapshot, UpgradeTask, Workflow,
+    go_time, new_id, progress, AddonPatch, Cluster, Precheck, Snapshot, UpgradeTask, Workflow,
 };
 use super::{Ctx, Req, Resp};
 use chrono::{DateTime, Utc};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 const F: Family = Family::Cluster;
 
-fn bad(msg: impl Into<String>) -> ApiError {
+pub(super) fn bad(msg: impl Into<String>) -> ApiError {
     ApiError::bad_request(F, msg)
 }
 
-fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
+pub(super) fn s<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
     v.pointer(ptr)
         .and_then(Value::as_str)
         .filter(|x| !x.is_empty())
 }
 
-fn require_available(c: &Cluster) -> Result<(), ApiError> {
+pub(super) fn require_available(c: &Cluster) -> Result<(), ApiError> {
     if c.phase == "Available" {
         Ok(())
     } else {
@@ -33,11 +33,11 @@ fn require_available(c: &Cluster) -> Result<(), ApiError> {
 }
 
 /// Whether `given` names the cluster's current version (patch or minor).
-fn is_current(c: &Cluster, given: &str) -> bool {
+pub(super) fn is_current(c: &Cluster, given: &str) -> bool {
     given == c.patch || given == catalog::minor_of(&c.patch)
 }
 
-fn resolve(c: &Cluster, target: &str) -> Result<String, ApiError> {
+pub(super) fn resolve(c: &Cluster, target: &str) -> Result<String, ApiError> {
     catalog::resolve_target(&c.patch, target).ok_or_else(|| {
         bad(format!(
             "target version {target} is not an upgrade target of {} (allowed: {})",
@@ -48,7 +48,11 @@ fn resolve(c: &Cluster, target: &str) -> Result<String, ApiError> {
 }
 
 /// The workflow open for new tasks of target `to` (not cancelled, upgrade not done).
-fn open_workflow<'a>(c: &'a mut Cluster, to: &str, now: DateTime<Utc>) -> Option<&'a mut Workflow> {
+pub(super) fn open_workflow<'a>(
+    c: &'a mut Cluster,
+    to: &str,
+    now: DateTime<Utc>,
+) -> Option<&'a mut Workflow> {
     let done: Vec<bool> = c
         .workflows
         .iter()
@@ -62,7 +66,7 @@ fn open_workflow<'a>(c: &'a mut Cluster, to: &str, now: DateTime<Utc>) -> Option
         .map(|(w, _)| w)
 }
 
-fn point_upgrade(c: &Cluster, w: &Workflow, now: DateTime<Utc>) -> Option<&'static str> {
+pub(super) fn point_upgrade(c: &Cluster, w: &Workflow, now: DateTime<Utc>) -> Option<&'static str> {
     let id = w.upgrade.as_ref()?;
     c.upgrade_tasks
         .iter()
@@ -134,6 +138,7 @@ pub fn upgrade(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, A
             cluster.patch
         )));
     }
+    let mut patches = vec![];
     for a in action
         .get("addons")
         .and_then(Value::as_array)
@@ -157,6 +162,11 @@ pub fn upgrade(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, A
         if !ok {
             return Err(bad(format!("add-on {name} {v} does not support {to}")));
         }
+        patches.push(AddonPatch {
+            template: name.to_string(),
+            version: v.to_string(),
+            values: a.get("values").filter(|x| x.is_object()).cloned(),
+        });
     }
     let name = cluster.name.clone();
     let fail = ctx.faults.take_fail("upgrade", &name);
@@ -170,6 +180,7 @@ pub fn upgrade(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, A
         end,
         fail,
         applied: false,
+        addons: patches,
     };
     cluster.phase = "Upgrading".into();
     cluster.updated = now;
@@ -241,184 +252,6 @@ pub fn retry(ctx: &mut Ctx<'_>, p: &str, c: &str) -> Result<Resp, ApiError> {
     cluster.phase = "Upgrading".into();
     cluster.updated = now;
     Ok(Resp::empty(200))
-}
-
-fn check_items(phase: &str) -> (Value, Value) {
-    let item = |name: &str, kind: &str, group: &str, level: &str| json!({"name": name, "kind": kind, "group": group, "level": level, "phase": phase, "message": if phase == "Success" { "check item succeed" } else { "" }, "riskSource": {}});
-    (
-        json!([
-            item("DeprecatedApiCheck", "Risk", "LimitCheck", "Info"),
-            item("ResiduePackageVersion", "Risk", "LimitCheck", "Info"),
-            item("BlackLimit", "Exception", "LimitCheck", "Fatal")
-        ]),
-        json!([
-            item("AddonLimit", "Exception", "AddonCheck", "Warning"),
-            item("CoreDNSConfLimit", "Exception", "AddonCheck", "Fatal")
-        ]),
-    )
-}
-
-/// Renders a precheck task; `full` adds timestamps and item results.
-pub fn render_precheck(pc: &Precheck, cluster_id: &str, now: DateTime<Utc>, full: bool) -> Value {
-    let phase = pc.phase(now);
-    let mut status = Map::new();
-    status.insert("phase".into(), json!(phase));
-    let (cluster_items, addon_items) = check_items(phase);
-    if full && phase == "Success" {
-        status.insert("expireTimeStamp".into(), json!(go_time(pc.expires())));
-    }
-    if full {
-        status.insert(
-            "clusterCheckStatus".into(),
-            json!({"phase": phase, "itemsStatus": cluster_items}),
-        );
-        status.insert(
-            "addonCheckStatus".into(),
-            json!({"phase": phase, "itemsStatus": addon_items}),
-        );
-    } else {
-        status.insert("clusterCheckStatus".into(), json!({"phase": phase}));
-        status.insert("addonCheckStatus".into(), json!({"phase": phase}));
-    }
-    status.insert("nodeCheckStatus".into(), json!({"phase": phase}));
-    let mut meta = json!({"uid": pc.uid});
-    if full {
-        meta["creationTimestamp"] = json!(go_time(pc.created));
-        meta["updateTimestamp"] = json!(go_time(now.min(pc.end)));
-    }
-    json!({
-        "kind": "PreCheckTask", "apiVersion": "v3",
-        "metadata": meta,
-        "spec": {"clusterID": cluster_id, "clusterVersion": pc.from, "targetVersion": pc.to, "skippedCheckItemList": pc.skipped},
-        "status": status,
-    })
-}
-
-/// `POST C/operation/precheck`.
-pub fn precheck(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, ApiError> {
-    let body = req.json()?;
-    if s(&body, "/kind") != Some("PreCheckTask") || s(&body, "/apiVersion") != Some("v3") {
-        return Err(bad("kind must be PreCheckTask and apiVersion v3"));
-    }
-    let spec = body.get("spec").ok_or_else(|| bad("spec is required"))?;
-    let from = s(spec, "/clusterVersion").ok_or_else(|| bad("spec.clusterVersion is required"))?;
-    let target = s(spec, "/targetVersion").ok_or_else(|| bad("spec.targetVersion is required"))?;
-    let now = ctx.now;
-    let end = ctx.after(ctx.opts.durations.precheck);
-    let validity =
-        crate::huawei::model::chrono_dur(ctx.opts.durations.precheck_validity).num_milliseconds();
-    let cluster = clusters::get(ctx, p, c)?;
-    if s(spec, "/clusterID").is_some_and(|id| id != cluster.uid) {
-        return Err(bad("spec.clusterID does not match the path"));
-    }
-    require_available(cluster)?;
-    if !is_current(cluster, from) {
-        return Err(bad(format!(
-            "spec.clusterVersion {from} is not the cluster's version {}",
-            cluster.patch
-        )));
-    }
-    let to = resolve(cluster, target)?;
-    let pc = Precheck {
-        uid: new_id(),
-        from: cluster.patch.clone(),
-        to: to.clone(),
-        skipped: spec
-            .get("skippedCheckItemList")
-            .cloned()
-            .unwrap_or(json!([])),
-        created: now,
-        end,
-        validity_ms: validity,
-    };
-    if let Some(w) = open_workflow(cluster, &to, now) {
-        w.precheck = Some(pc.uid.clone());
-        w.updated = now;
-    }
-    let out = render_precheck(&pc, &cluster.uid, now, false);
-    cluster.prechecks.push(pc);
-    Ok(Resp::json(200, out))
-}
-
-/// `GET C/operation/precheck/tasks`.
-pub fn list_prechecks(ctx: &mut Ctx<'_>, p: &str, c: &str) -> Result<Resp, ApiError> {
-    let now = ctx.now;
-    let cluster = clusters::get(ctx, p, c)?;
-    let items: Vec<Value> = cluster
-        .prechecks
-        .iter()
-        .map(|pc| render_precheck(pc, &cluster.uid, now, true))
-        .collect();
-    Ok(Resp::json(
-        200,
-        json!({"kind": "List", "apiVersion": "v3", "metadata": {}, "items": items}),
-    ))
-}
-
-/// `GET C/operation/precheck/tasks/{task_id}`.
-pub fn show_precheck(ctx: &mut Ctx<'_>, p: &str, c: &str, t: &str) -> Result<Resp, ApiError> {
-    let now = ctx.now;
-    let cluster = clusters::get(ctx, p, c)?;
-    let pc = cluster
-        .prechecks
-        .iter()
-        .find(|x| x.uid == t)
-        .ok_or_else(|| ApiError::not_found(F, format!("precheck task {t} not found")))?;
-    Ok(Resp::json(
-        200,
-        render_precheck(pc, &cluster.uid, now, true),
-    ))
-}
-
-/// `POST C/operation/postcheck` (synchronous).
-pub fn postcheck(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp, ApiError> {
-    let body = req.json()?;
-    if s(&body, "/kind") != Some("PostCheckTask") || s(&body, "/apiVersion") != Some("v3") {
-        return Err(bad("kind must be PostCheckTask and apiVersion v3"));
-    }
-    let now = ctx.now;
-    let cluster = clusters::get(ctx, p, c)?;
-    if s(&body, "/spec/clusterID").is_some_and(|id| id != cluster.uid) {
-        return Err(bad("spec.clusterID does not match the path"));
-    }
-    let from = s(&body, "/spec/clusterVersion")
-        .unwrap_or_default()
-        .to_string();
-    let to = s(&body, "/spec/targetVersion")
-        .map(str::to_string)
-        .unwrap_or_else(|| cluster.patch.clone());
-    let ok = cluster.phase == "Available" && is_current(cluster, &to);
-    let pc = Postcheck {
-        uid: new_id(),
-        from: from.clone(),
-        to: to.clone(),
-        phase: if ok { "Success" } else { "Failed" }.into(),
-        at: now,
-    };
-    let current = cluster.patch.clone();
-    let done: Vec<bool> = cluster
-        .workflows
-        .iter()
-        .map(|w| point_upgrade(cluster, w, now) == Some("Success"))
-        .collect();
-    if let Some((w, _)) = cluster
-        .workflows
-        .iter_mut()
-        .zip(done)
-        .rev()
-        .find(|(w, d)| *d && !w.cancelled && w.to == current)
-    {
-        w.postcheck = Some(pc.uid.clone());
-        w.updated = now;
-    }
-    let out = json!({
-        "kind": "PostCheckTask", "apiVersion": "v3",
-        "metadata": {"uid": pc.uid},
-        "spec": {"clusterID": cluster.uid, "clusterVersion": from, "targetVersion": to},
-        "status": {"phase": pc.phase},
-    });
-    cluster.postchecks.push(pc);
-    Ok(Resp::json(200, out))
 }
 
 /// `POST /autopilot/v3.1/…/operation/snapshot`.

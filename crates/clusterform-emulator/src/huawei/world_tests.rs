@@ -603,23 +603,12 @@ fn update_only_when_available_and_eip_binding() {
 fn releases_install_upgrade_history_delete() {
     let t = T::new();
     let id = t.available_cluster("releases", "v1.28");
-    let boundary = "BND";
-    let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"content\"; filename=\"nginx-1.0.0.tgz\"\r\n\r\nARCHIVE\r\n--{boundary}--\r\n");
-    let mut h = axum::http::HeaderMap::new();
-    h.insert("x-project-id", P.parse().unwrap());
-    h.insert(
-        "content-type",
-        format!("multipart/form-data; boundary={boundary}")
-            .parse()
-            .unwrap(),
-    );
-    let r = t.world.call(&super::Req::new(
+    let r = t.send_chart(
         "POST",
         "/autopilot/v2/charts",
-        h,
-        body.into_bytes(),
-        "default",
-    ));
+        &super::testutil::chart_tgz("nginx", "1.0.0", "replicas: 1\n"),
+        None,
+    );
     assert_eq!(r.status, 201);
     let chart = r.value()["id"].as_str().unwrap().to_string();
     let rel = format!("/autopilot/cam/v3/clusters/{id}/releases");
