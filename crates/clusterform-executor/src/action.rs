@@ -457,12 +457,19 @@ impl<'a> Worker<'a> {
         self.intent()?;
         let mut recorded = j.recorded.clone();
         let (mut hop_i, mut step_i, mut pending, mut earlier) = (0, 0, None, BTreeMap::new());
-        match &j.resume {
-            Some(InFlight {
-                checkpoint: Some(cp),
-                ..
-            }) => {
-                (hop_i, step_i, earlier) = (cp.hop, cp.step, cp.earlier.clone());
+        let checkpoint = j
+            .resume
+            .as_ref()
+            .and_then(|r| r.checkpoint.as_ref())
+            .and_then(|cp| {
+                j.hops
+                    .iter()
+                    .position(|h| h.from == cp.hop_from && h.to == cp.hop_to)
+                    .map(|i| (i, cp))
+            });
+        match (&j.resume, checkpoint) {
+            (_, Some((i, cp))) => {
+                (hop_i, step_i, earlier) = (i, cp.step, cp.earlier.clone());
                 if cp.done {
                     let name = j
                         .hops
@@ -471,12 +478,31 @@ impl<'a> Worker<'a> {
                         .unwrap_or_default();
                     earlier.insert(name, cp.op.clone());
                     step_i += 1;
+                    // The next step may have been started before the crash, unjournaled, and
+                    // may even have finished the hop.
+                    if let Some(rr) = self.read_obj(rt, id).await? {
+                        let attr = rt
+                            .schema()
+                            .version_attr()
+                            .map(|a| a.name.as_str())
+                            .unwrap_or_default();
+                        let version = rr.attrs.get(attr).and_then(|v| v.as_str());
+                        if j.hops
+                            .get(hop_i)
+                            .is_some_and(|h| Some(h.to.as_str()) == version)
+                        {
+                            (hop_i, step_i) = (hop_i + 1, 0);
+                            earlier.clear();
+                        }
+                        pending = rr.running;
+                        recorded = rr.attrs;
+                    }
                 } else {
                     pending = Some(cp.op.clone());
                 }
             }
-            Some(_) => {
-                // Nothing checkpointed: let whatever runs finish, then start at the hop that
+            (Some(_), None) => {
+                // No usable checkpoint: let whatever runs finish, then start at the hop that
                 // leaves the version the object now has.
                 if let Some(op) = self.resume_op(rt, id).await? {
                     wait(&self.caller, rt, &op, &self.ctx.poll).await?;
@@ -505,7 +531,14 @@ impl<'a> Worker<'a> {
                         }
                     });
             }
-            None => {}
+            (None, None) => {}
+        }
+        if j.hops
+            .get(hop_i)
+            .is_some_and(|h| step_i >= h.steps.len().max(1))
+        {
+            (hop_i, step_i) = (hop_i + 1, 0);
+            earlier.clear();
         }
         while let Some(hop) = j.hops.get(hop_i) {
             let total = hop.steps.len().max(1);
@@ -555,7 +588,11 @@ impl<'a> Worker<'a> {
             earlier.clear();
         }
         if j.update_after_upgrade {
-            let (_, op, attrs) = self.start(|| rt.update(id, &recorded, &j.desired)).await?;
+            // An operation still pending here is the trailing update, started before a crash.
+            let (_, op, attrs) = match pending.take() {
+                Some(op) => (id.to_string(), Some(op), None),
+                None => self.start(|| rt.update(id, &recorded, &j.desired)).await?,
+            };
             let attrs = match op {
                 Some(op) => wait(&self.caller, rt, &op, &self.ctx.poll).await?,
                 None => attrs,
@@ -573,8 +610,11 @@ impl<'a> Worker<'a> {
         done: bool,
         earlier: &BTreeMap<String, Operation>,
     ) -> Result<(), StepError> {
+        let h = self.job.hops.get(hop);
         let cp = Checkpoint {
             hop,
+            hop_from: h.map(|h| h.from.clone()).unwrap_or_default(),
+            hop_to: h.map(|h| h.to.clone()).unwrap_or_default(),
             step,
             op: op.clone(),
             done,

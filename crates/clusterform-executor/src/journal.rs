@@ -63,7 +63,13 @@ pub struct Intent {
 /// Where an upgrade is: written when a step's operation starts and again when it completes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// Index of the hop in the change's hop list, and the hop itself: a resumed run matches by
+    /// `hop_from`/`hop_to`, since planning again after a partial upgrade yields fewer hops.
     pub hop: usize,
+    #[serde(default)]
+    pub hop_from: String,
+    #[serde(default)]
+    pub hop_to: String,
     pub step: usize,
     /// The step's operation (a synthetic one with an empty handle when the step finished at once).
     pub op: Operation,
@@ -346,6 +352,8 @@ mod tests {
             .unwrap();
         let cp = Checkpoint {
             hop: 0,
+            hop_from: "v1".into(),
+            hop_to: "v2".into(),
             step: 1,
             op: op("op-2"),
             done: false,
