@@ -244,3 +244,129 @@ pub(crate) fn outputs(
     }
     (out, refs)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+    use crate::BackendConfig;
+    use clusterform_model::Value;
+
+    #[test]
+    fn backend_postgres_takes_its_url_from_the_environment() {
+        let text = "[backend]\ntype = \"postgres\"\nurl = \"${env.PG_URL}\"\n";
+        let mut o = opts();
+        o.env.insert("PG_URL".into(), "postgres://x".into());
+        let c = crate::load(&files(&[("main.toml", text)]), &o, &schemas()).unwrap();
+        assert_eq!(
+            c.backend,
+            BackendConfig::Postgres {
+                url: "postgres://x".into()
+            }
+        );
+        assert_eq!(
+            errors(text),
+            vec!["environment variable `PG_URL` is not set"]
+        );
+        assert_eq!(
+            errors("[backend]\ntype = \"postgres\"\n"),
+            vec!["a postgres backend needs `url`"]
+        );
+    }
+
+    #[test]
+    fn backend_errors() {
+        let d = one_error("[backend]\ntype = \"locl\"\n");
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            ("unknown backend type `locl`", Some("did you mean `local`?"))
+        );
+        let d = one_error("[backend]\ntype = \"local\"\nurl = \"x\"\n");
+        assert_eq!(d.message, "unknown key `url` in a local `[backend]`");
+        assert_eq!(d.hint.as_deref(), Some("expected one of `type`, `path`"));
+        assert_eq!(
+            errors("[backend]\npath = \"${resources.x.id}\"\n"),
+            vec!["backend settings cannot refer to resources"]
+        );
+    }
+
+    #[test]
+    fn stack_name_is_checked() {
+        assert_eq!(ok("[stack]\nname = \"a-b_c.1\"\n").stack_name, "a-b_c.1");
+        assert_eq!(
+            errors("[stack]\nname = \"../x\"\n"),
+            vec!["invalid stack name `../x`"]
+        );
+        assert_eq!(
+            errors("[stack]\nnmae = \"x\"\n"),
+            vec!["unknown key `nmae` in `[stack]`"]
+        );
+        assert_eq!(
+            errors("[stack]\nname = 1\n"),
+            vec!["`name` must be a string, found int"]
+        );
+    }
+
+    #[test]
+    fn provider_settings_are_checked_against_the_schema() {
+        let text =
+            "[providers.huawei]\nregoin = \"r\"\nproject_id = 5\nmax_retries = \"${env.N}\"\n";
+        let err = load_one(text).unwrap_err();
+        let msgs: Vec<(&str, Option<&str>)> = err
+            .iter()
+            .map(|d| (d.message.as_str(), d.hint.as_deref()))
+            .collect();
+        assert_eq!(
+            msgs,
+            vec![
+                (
+                    "provider `huawei` is missing required setting `region`",
+                    None
+                ),
+                (
+                    "unknown key `regoin` in provider `huawei`",
+                    Some("did you mean `region`?")
+                ),
+                (
+                    "`project_id` must be a string, found int",
+                    Some("quote the value to make it a string")
+                ),
+                ("environment variable `N` is not set", Some("export N=...")),
+            ]
+        );
+        let d = one_error("[providers.huawie]\nregion = \"r\"\n");
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            ("unknown provider `huawie`", Some("did you mean `huawei`?"))
+        );
+    }
+
+    #[test]
+    fn provider_settings_from_env_are_sensitive() {
+        let text = format!("{PROVIDER}endpoint = \"${{env.EP}}\"\nsandbox = true\n");
+        let mut o = opts();
+        o.env.insert("EP".into(), "http://127.0.0.1:1".into());
+        let c = crate::load(&files(&[("main.toml", &text)]), &o, &schemas()).unwrap();
+        let p = &c.providers["huawei"];
+        assert_eq!(p.settings["endpoint"], Value::str("http://127.0.0.1:1"));
+        assert_eq!(p.settings["sandbox"], Value::Bool(true));
+        assert_eq!(p.sensitive_settings, vec!["endpoint".to_string()]);
+    }
+
+    #[test]
+    fn outputs() {
+        let c = ok("[variables.s]\ndefault = \"x\"\nsensitive = true\n\n[outputs.o]\nvalue = \"${var.s}\"\n");
+        assert!(c.outputs["o"].sensitive);
+        assert_eq!(
+            errors("[outputs.o]\ndescription = \"d\"\n"),
+            vec!["output `o` has no `value`"]
+        );
+        let d = one_error("[outputs.o]\nvalue = 1\nsensitiv = true\n");
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "unknown key `sensitiv` in output `o`",
+                Some("did you mean `sensitive`?")
+            )
+        );
+    }
+}

@@ -219,3 +219,49 @@ fn insert<'a, K: Ord>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+
+    #[test]
+    fn unknown_top_level_keys_suggest() {
+        let d = one_error("[resource.huawei_autopilot_cluster.a]\n");
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "unknown top-level key `resource`",
+                Some("did you mean `resources`?")
+            )
+        );
+        let d = one_error("name = \"x\"\n");
+        assert_eq!(d.hint.as_deref(), Some("expected one of `stack`, `backend`, `variables`, `providers`, `resources`, `data`, `outputs`"));
+    }
+
+    #[test]
+    fn misshapen_blocks() {
+        assert_eq!(
+            errors("variables = 3\n"),
+            vec!["`variables` must be `[variables.NAME]` tables, found int"]
+        );
+        assert_eq!(
+            errors("[resources.huawei_autopilot_cluster]\nname = \"x\"\n"),
+            vec!["`resources.huawei_autopilot_cluster.name` must be a table (blocks are written `[resources.TYPE.NAME]`), found string"]
+        );
+        assert_eq!(
+            errors("[variables]\nv = 1\n"),
+            vec!["`variables.v` must be a table, found int"]
+        );
+    }
+
+    #[test]
+    fn inline_blocks_are_blocks() {
+        let text = format!("{PROVIDER}[resources.huawei_autopilot_addon]\nx = {{ cluster_id = \"c\", template = \"t\" }}\n");
+        let c = ok(&text);
+        assert_eq!(
+            c.resources[0].address.to_string(),
+            "huawei_autopilot_addon.x"
+        );
+        assert_eq!((c.resources[0].span.line, c.resources[0].span.col), (6, 1));
+    }
+}

@@ -186,11 +186,14 @@ impl miette::Diagnostic for Diagnostics {
     }
 }
 
+/// A diagnostic's identity for de-duplication: its place (file, byte range) and message.
+type SeenKey = (Option<(std::path::PathBuf, usize, usize)>, String);
+
 /// Collects diagnostics during a load, filling in snippets from the source map at the end.
 #[derive(Debug, Default)]
 pub(crate) struct Sink {
     items: Vec<Diagnostic>,
-    seen: std::collections::HashSet<(Option<(std::path::PathBuf, usize, usize)>, String)>,
+    seen: std::collections::HashSet<SeenKey>,
 }
 
 impl Sink {

@@ -301,3 +301,58 @@ fn same_values(a: &str, b: &str) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MESSY: &str = "# head comment\n\n\n[stack]\nname=\"x\"   \n  # indented comment\n  version  =   \"v1\"  # trailing   \n\n\n\n[resources.huawei_autopilot_cluster.a]\ntags={a=1,b=\"x\"}\nlist=[1,2,  3]\nmulti = [\n  \"a\", # first\n  \"b\",\n]\ntext = \"\"\"\nline with trailing   \nend\"\"\"\n[outputs.o]\na.b = 1\nvalue=\"${x}\"\n# end comment   \n\n\n";
+
+    const CANONICAL: &str = "# head comment\n\n[stack]\nname = \"x\"\n# indented comment\nversion = \"v1\"  # trailing\n\n[resources.huawei_autopilot_cluster.a]\ntags = { a = 1, b = \"x\" }\nlist = [1, 2, 3]\nmulti = [\n  \"a\", # first\n  \"b\",\n]\ntext = \"\"\"\nline with trailing   \nend\"\"\"\n\n[outputs.o]\na.b = 1\nvalue = \"${x}\"\n# end comment\n";
+
+    #[test]
+    fn canonical_layout_keeps_comments_and_multiline_strings() {
+        assert_eq!(format_source(MESSY).unwrap(), CANONICAL);
+    }
+
+    #[test]
+    fn formatting_is_idempotent_and_keeps_values() {
+        assert_eq!(format_source(CANONICAL).unwrap(), CANONICAL);
+        for text in [
+            MESSY,
+            "a=1",
+            "",
+            "\n\n",
+            "[a]\n[b]\nx=1\n[[c]]\ny=2\n[[c]]\ny=3\n",
+            "x = 'lit'\n[t.u]\nk = {}\n",
+        ] {
+            let once = format_source(text).unwrap();
+            assert_eq!(format_source(&once).unwrap(), once, "{text:?}");
+            assert!(same_values(text, &once), "{text:?}");
+            assert!(
+                once.is_empty() || once.ends_with('\n') && !once.ends_with("\n\n"),
+                "{once:?}"
+            );
+        }
+        assert_eq!(format_source("a=1").unwrap(), "a = 1\n");
+        assert_eq!(
+            format_source("[a]\n[b]\nx=1\n").unwrap(),
+            "[a]\n\n[b]\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn invalid_toml_is_a_diagnostic() {
+        let err = format_source("a = 1\nb = = 2\n").unwrap_err();
+        assert_eq!(err.len(), 1);
+        let d = &err.0[0];
+        assert!(d.message.starts_with("invalid TOML"), "{}", d.message);
+        assert_eq!(
+            d.span
+                .as_ref()
+                .map(|s| (s.file.display().to_string(), s.line)),
+            Some(("<input>".to_string(), 2))
+        );
+        assert!(d.render().contains("2 | b = = 2"));
+    }
+}

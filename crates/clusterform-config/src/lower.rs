@@ -463,3 +463,119 @@ fn fold_map(items: BTreeMap<String, Spanned<Expr>>) -> Expr {
     }
     Expr::Map(items)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+    use crate::types::Expr;
+    use clusterform_model::Value;
+
+    fn with_attr(line: &str) -> String {
+        format!("{PROVIDER}[variables.list]\ndefault = [\"a\"]\n\n[variables.n]\ndefault = 3\n\n{}{line}\n", cluster("c"))
+    }
+
+    #[test]
+    fn wrong_literal_types_name_the_attribute_and_hint() {
+        let d = one_error(&with_attr("description = 4"));
+        assert_eq!(d.message, "`description` must be a string, found int");
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("quote the value to make it a string")
+        );
+        assert_eq!(
+            one_error(&with_attr("tags = { a = 1 }")).message,
+            "`tags.a` must be a string, found int"
+        );
+        assert_eq!(
+            one_error(&with_attr("eni_subnet_ids = \"s\"")).message,
+            "`eni_subnet_ids` must be a list(string), found string"
+        );
+        assert_eq!(
+            one_error(&with_attr("tags = [\"a\"]")).message,
+            "`tags` must be a map(string), found list"
+        );
+        let d = one_error(&with_attr("description = \"${var.list}\""));
+        assert_eq!(
+            d.message,
+            "`description` must be a string, found list (from `var.list`)"
+        );
+    }
+
+    #[test]
+    fn variables_substitute_alone_with_their_type_and_in_strings_as_text() {
+        let c = ok(&with_attr(
+            "upgrade = \"${var.n}\"\ndescription = \"n=${var.n} $${literal}\"",
+        ));
+        let attrs = &c.resources[0].attrs;
+        assert_eq!(attrs["upgrade"].value, Expr::Literal(Value::Int(3)));
+        assert_eq!(
+            attrs["description"].value,
+            Expr::Literal(Value::str("n=3 ${literal}"))
+        );
+        let d = one_error(&with_attr("description = \"x-${var.list}\""));
+        assert_eq!(
+            d.message,
+            "cannot put a list into a string (from `var.list`)"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("use the reference alone, as the whole value: \"${var.list}\"")
+        );
+    }
+
+    #[test]
+    fn reference_errors_point_inside_the_string() {
+        let d = one_error(&with_attr("description = \"a ${var.nn} b\""));
+        assert_eq!(d.message, "no variable `nn` is declared");
+        assert_eq!(d.hint.as_deref(), Some("did you mean `n`?"));
+        let span = d.span.unwrap();
+        assert_eq!(span.end - span.start, "${var.nn}".len());
+        assert_eq!(span.col, 18);
+        let d = one_error(&with_attr("description = \"${upper(var.n)}\""));
+        assert!(
+            d.message.starts_with("invalid reference `${upper(var.n)}`"),
+            "{}",
+            d.message
+        );
+        assert_eq!(
+            one_error(&with_attr("description = \"${var.n\"")).message,
+            "unterminated `${`"
+        );
+    }
+
+    #[test]
+    fn env_is_only_allowed_in_backend_and_providers() {
+        let d = one_error(&with_attr("description = \"${env.HOME}\""));
+        assert_eq!(d.message, "`${env.HOME}` is not allowed here");
+        assert!(d.hint.unwrap().contains("[providers.X]"));
+        let d = one_error("[outputs.o]\nvalue = \"${env.HOME}\"\n");
+        assert_eq!(d.message, "`${env.HOME}` is not allowed here");
+    }
+
+    #[test]
+    fn each_outside_for_each_is_an_error() {
+        let d = one_error(&with_attr("description = \"${each.key}\""));
+        assert_eq!(d.message, "`each` used outside `for_each`");
+    }
+
+    #[test]
+    fn nested_variable_paths() {
+        let text = format!(
+            "[variables.m]\ndefault = {{ a = {{ b = [\"x\", \"y\"] }} }}\n{}",
+            with_attr("description = \"${var.m.a.b[1]}\"")
+        );
+        assert_eq!(
+            ok(&text).resources[0].attrs["description"].value,
+            Expr::Literal(Value::str("y"))
+        );
+        let text = format!(
+            "[variables.m]\ndefault = {{ a = 1 }}\n{}",
+            with_attr("description = \"${var.m.b}\"")
+        );
+        let d = one_error(&text);
+        assert_eq!(
+            d.message,
+            "variable `m` has no `b` (it is a map with keys a)"
+        );
+    }
+}

@@ -238,3 +238,107 @@ pub(crate) fn instances(ctx: &mut Ctx<'_>, block: Block<'_>) -> Instances {
         _ => Instances::Unknown,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+
+    fn stack(extra: &str) -> String {
+        format!("{PROVIDER}{}{}{extra}\n", cluster("a"), cluster("c"))
+    }
+
+    #[test]
+    fn depends_on_takes_addresses() {
+        let c = ok(&stack("depends_on = [\"huawei_autopilot_cluster.a\"]"));
+        assert_eq!(
+            c.resources[1].depends_on[0].value.to_string(),
+            "huawei_autopilot_cluster.a"
+        );
+        let d = one_error(&stack(
+            "depends_on = [\"${huawei_autopilot_cluster.a.id}\"]",
+        ));
+        assert_eq!(
+            d.message,
+            "`depends_on` takes addresses, not references: `${huawei_autopilot_cluster.a.id}`"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("write the address without `${}`: \"huawei_autopilot_cluster.a.id\"")
+        );
+        let d = one_error(&stack("depends_on = [\"a.b.c.d\"]"));
+        assert!(
+            d.message
+                .starts_with("bad `depends_on` entry: invalid address `a.b.c.d`"),
+            "{}",
+            d.message
+        );
+        assert_eq!(
+            one_error(&stack("depends_on = \"x\""))
+                .message
+                .split(',')
+                .next(),
+            Some("`depends_on` must be a list of addresses")
+        );
+        let d = one_error(&stack("depends_on = [\"huawei_autopilot_cluster.b\"]"));
+        assert_eq!(
+            d.message,
+            "reference to undeclared resource `huawei_autopilot_cluster.b`"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("did you mean `huawei_autopilot_cluster.a`?")
+        );
+    }
+
+    #[test]
+    fn lifecycle_keys_and_ignore_changes_are_checked() {
+        let c = ok(&stack("lifecycle = { create_before_destroy = true, allow_replace = true, ignore_changes = [\"*\"] }"));
+        let l = &c.resources[1].lifecycle;
+        assert!(l.create_before_destroy && l.allow_replace && !l.prevent_destroy);
+        assert_eq!(l.ignore_changes, vec!["*".to_string()]);
+        let d = one_error(&stack("lifecycle = { prevent_destory = true }"));
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "unknown key `prevent_destory` in `lifecycle`",
+                Some("did you mean `prevent_destroy`?")
+            )
+        );
+        let d = one_error(&stack("lifecycle = { ignore_changes = [\"tag\"] }"));
+        assert_eq!(
+            d.message,
+            "`ignore_changes` names `tag`, which `huawei_autopilot_cluster` does not have"
+        );
+        assert_eq!(d.hint.as_deref(), Some("did you mean `tags`?"));
+        assert_eq!(
+            one_error(&stack("lifecycle = { prevent_destroy = \"yes\" }")).message,
+            "`prevent_destroy` must be a bool, found string"
+        );
+    }
+
+    #[test]
+    fn timeouts_are_durations() {
+        let c = ok(&stack(
+            "timeouts = { create = \"60m\", update = \"10m\", upgrade = \"2h\", delete = \"90s\" }",
+        ));
+        let t = &c.resources[1].timeouts;
+        assert_eq!(
+            (t["create"], t["update"], t["upgrade"], t["delete"]),
+            (3600, 600, 7200, 90)
+        );
+        let d = one_error(&stack("timeouts = { create = \"60\" }"));
+        assert_eq!(
+            d.message,
+            "invalid timeout `60`: `60` needs a unit (s, m, h or d)"
+        );
+        assert_eq!(
+            one_error(&stack("timeouts = { create = 60 }"))
+                .message
+                .split(',')
+                .next(),
+            Some("`create` must be a duration string such as \"90s\"")
+        );
+        let d = one_error(&stack("timeouts = { craete = \"1m\" }"));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `create`?"));
+    }
+}

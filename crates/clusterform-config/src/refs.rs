@@ -257,3 +257,147 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+mod load_tests {
+    use crate::test_support::*;
+
+    /// A stack with a for_each cluster `many` (keys a, b), a single cluster `one`, and `extra`.
+    fn stack(extra: &str) -> String {
+        let many = cluster("many").replacen("\nname", "\nfor_each = { a = {}, b = {} }\nname", 1);
+        format!("{PROVIDER}{many}{}{extra}\n", cluster("one"))
+    }
+
+    fn addon(cluster_id: &str) -> String {
+        stack(&format!(
+            "[resources.huawei_autopilot_addon.x]\ncluster_id = \"{cluster_id}\"\ntemplate = \"t\""
+        ))
+    }
+
+    #[test]
+    fn references_to_undeclared_blocks_suggest() {
+        let d = one_error(&addon("${huawei_autopilot_cluster.onee.id}"));
+        assert_eq!(
+            d.message,
+            "reference to undeclared resource `huawei_autopilot_cluster.onee`"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("did you mean `huawei_autopilot_cluster.one`?")
+        );
+        let d = one_error(&addon("${data.huawei_autopilot_quotas.q.cluster_limit}"));
+        assert_eq!(
+            d.message,
+            "reference to undeclared data source `data.huawei_autopilot_quotas.q`"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("declare it as `[data.huawei_autopilot_quotas.q]`")
+        );
+    }
+
+    #[test]
+    fn references_to_missing_attributes() {
+        let d = one_error(&addon("${huawei_autopilot_cluster.one.idd}"));
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "`huawei_autopilot_cluster` has no attribute `idd`",
+                Some("did you mean `id`?")
+            )
+        );
+        assert_eq!(
+            one_error(&addon("${huawei_autopilot_cluster.one}")).message,
+            "reference to `huawei_autopilot_cluster.one` must name an attribute"
+        );
+        // A nested path is fine after a list or map, not after a string.
+        ok(&addon("${huawei_autopilot_cluster.one.endpoints[0].url}"));
+        let d = one_error(&addon("${huawei_autopilot_cluster.one.name.x}"));
+        assert_eq!(
+            d.message,
+            "`name` of `huawei_autopilot_cluster` is a string; it has no `x`"
+        );
+    }
+
+    #[test]
+    fn for_each_blocks_need_a_key_where_one_value_is_needed() {
+        ok(&addon("${huawei_autopilot_cluster.many[\\\"a\\\"].id}"));
+        let d = one_error(&addon("${huawei_autopilot_cluster.many.id}"));
+        assert_eq!(d.message, "`huawei_autopilot_cluster.many` has `for_each`, so it is many instances; this needs one");
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("name one instance, e.g. `${huawei_autopilot_cluster.many[\"a\"].id}`")
+        );
+        let d = one_error(&addon("${huawei_autopilot_cluster.many[\\\"c\\\"].id}"));
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "`huawei_autopilot_cluster.many` has no instance [\"c\"]",
+                Some("its keys are \"a\", \"b\"")
+            )
+        );
+        let d = one_error(&addon("${huawei_autopilot_cluster.one[\\\"a\\\"].id}"));
+        assert_eq!(
+            d.message,
+            "`huawei_autopilot_cluster.one` has no `for_each`, so it has no instance [\"a\"]"
+        );
+        // A map-typed attribute or an output may take the whole block.
+        let eip = "[resources.huawei_autopilot_cluster_eip.e]\ncluster_id = \"${huawei_autopilot_cluster.one.id}\"\neip_id = \"e\"\ncluster_ids = \"${huawei_autopilot_cluster.many.id}\"\n\n[outputs.all]\nvalue = \"${huawei_autopilot_cluster.many.id}\"";
+        ok(&stack(eip));
+    }
+
+    #[test]
+    fn reference_types_must_fit() {
+        let eip = |cid: &str, more: &str| {
+            stack(&format!("[resources.huawei_autopilot_cluster_eip.e]\ncluster_id = \"{cid}\"\neip_id = \"e\"\n{more}"))
+        };
+        let d = one_error(&eip("${huawei_autopilot_cluster.one.endpoints}", ""));
+        assert_eq!(d.message, "`huawei_autopilot_cluster.one.endpoints` is a list(map(string)), but a string is expected here");
+        let d = one_error(&eip("x-${huawei_autopilot_cluster.one.tags}", ""));
+        assert_eq!(
+            d.message,
+            "cannot put `huawei_autopilot_cluster.one.tags` (map(string)) into a string"
+        );
+        let d = one_error(&eip(
+            "${huawei_autopilot_cluster.one.id}",
+            "replicas = \"${huawei_autopilot_cluster.one.name}\"",
+        ));
+        assert_eq!(
+            d.message,
+            "`huawei_autopilot_cluster.one.name` is a string, but an int is expected here"
+        );
+        let d = one_error(&eip(
+            "${huawei_autopilot_cluster.one.id}",
+            "replicas = \"n-${huawei_autopilot_cluster.one.name}\"",
+        ));
+        assert_eq!(
+            d.message,
+            "`replicas` must be an int, found a string template"
+        );
+        ok(&eip("${huawei_autopilot_cluster.one.id}", "replicas = \"${data.huawei_autopilot_quotas.q.cluster_limit}\"\n[data.huawei_autopilot_quotas.q]"));
+    }
+
+    #[test]
+    fn cycles_name_every_resource_on_them() {
+        let text = format!(
+            "{PROVIDER}{}{}",
+            cluster("a").replace("\"vpc-1\"", "\"${huawei_autopilot_cluster.b.name}\""),
+            cluster("b").replace("\"subnet-1\"", "\"${huawei_autopilot_cluster.c.name}\"")
+        ) + &cluster("c").replacen(
+            "\n\n",
+            "\ndepends_on = [\"huawei_autopilot_cluster.a\"]\n\n",
+            1,
+        );
+        let d = one_error(&text);
+        assert_eq!(d.message, "dependency cycle: huawei_autopilot_cluster.a -> huawei_autopilot_cluster.b -> huawei_autopilot_cluster.c -> huawei_autopilot_cluster.a");
+        assert_eq!(d.span.map(|s| (s.line, s.col)), Some((8, 11)));
+        let self_ref = format!(
+            "{PROVIDER}{}",
+            cluster("a").replace("\"vpc-1\"", "\"${huawei_autopilot_cluster.a.subnet_id}\"")
+        );
+        assert_eq!(
+            one_error(&self_ref).message,
+            "dependency cycle: huawei_autopilot_cluster.a -> huawei_autopilot_cluster.a"
+        );
+    }
+}

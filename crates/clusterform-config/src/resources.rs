@@ -268,3 +268,98 @@ fn attributes<'b, 's>(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+
+    fn stack(extra: &str) -> String {
+        format!("{PROVIDER}{}{extra}\n", cluster("c"))
+    }
+
+    #[test]
+    fn unknown_attribute_suggests_the_closest() {
+        let d = one_error(&stack("verison = \"v1.28\""));
+        assert_eq!(
+            d.message,
+            "unknown attribute `verison` in `huawei_autopilot_cluster`"
+        );
+        assert_eq!(d.hint.as_deref(), Some("did you mean `version`?"));
+        let d = one_error(&stack("depend_on = []"));
+        assert_eq!(d.hint.as_deref(), Some("did you mean `depends_on`?"));
+    }
+
+    #[test]
+    fn computed_attributes_cannot_be_set() {
+        let d = one_error(&stack("phase = \"x\""));
+        assert_eq!(
+            d.message,
+            "`phase` of `huawei_autopilot_cluster` is computed and cannot be set"
+        );
+        assert_eq!(d.hint.as_deref(), Some("`phase` is set by the provider; read it with `${huawei_autopilot_cluster.c.phase}`"));
+    }
+
+    #[test]
+    fn missing_required_attributes_point_at_the_header() {
+        let text = format!("{PROVIDER}[resources.huawei_autopilot_addon.a]\ntemplate = \"t\"\n");
+        let d = one_error(&text);
+        assert_eq!(
+            d.message,
+            "`huawei_autopilot_addon.a` is missing required attribute `cluster_id`"
+        );
+        assert_eq!(d.span.map(|s| (s.line, s.col)), Some((5, 1)));
+    }
+
+    #[test]
+    fn unknown_types_and_providers() {
+        let d = one_error(&format!(
+            "{PROVIDER}[resources.huawei_autopilot_clustr.a]\nname = \"x\"\n"
+        ));
+        assert_eq!(
+            d.message,
+            "unknown resource type `huawei_autopilot_clustr` in provider `huawei`"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("did you mean `huawei_autopilot_cluster`?")
+        );
+        let d = one_error("[resources.aws_instance.a]\nami = \"x\"\n");
+        assert_eq!(d.message, "unknown provider `aws` for type `aws_instance`");
+        assert_eq!(d.hint.as_deref(), Some("known providers: `huawei`"));
+        let d = one_error(&format!(
+            "{PROVIDER}[resources.huawei_autopilot_quotas.q]\n"
+        ));
+        assert_eq!(d.hint.as_deref(), Some("`huawei_autopilot_quotas` is a data source: write it as `[data.huawei_autopilot_quotas.q]`"));
+        let d = one_error(&format!("{PROVIDER}[data.huawei_autopilot_quota.q]\n"));
+        assert_eq!(
+            d.message,
+            "unknown data source `huawei_autopilot_quota` in provider `huawei`"
+        );
+        assert_eq!(
+            d.hint.as_deref(),
+            Some("did you mean `huawei_autopilot_quotas`?")
+        );
+    }
+
+    #[test]
+    fn unknown_types_do_not_cascade_into_reference_errors() {
+        let text = format!("{PROVIDER}[resources.huawei_autopilot_clustr.a]\n\n[outputs.o]\nvalue = \"${{huawei_autopilot_clustr.a.anything}}\"\n");
+        assert_eq!(errors(&text).len(), 1);
+    }
+
+    #[test]
+    fn data_sources_load_and_have_no_lifecycle() {
+        let c = ok(&format!(
+            "{PROVIDER}[data.huawei_autopilot_quotas.q]\ntimeouts = {{ read = \"30s\" }}\n"
+        ));
+        assert_eq!(c.data[0].timeouts["read"], 30);
+        let errs = errors(&format!("{PROVIDER}[data.huawei_autopilot_quotas.q]\nlifecycle = {{}}\ntimeouts = {{ create = \"1m\" }}\n"));
+        assert_eq!(
+            errs,
+            vec![
+                "a data source has no `lifecycle`: it is only read, never changed",
+                "unknown key `create` in `timeouts`"
+            ]
+        );
+    }
+}

@@ -283,7 +283,7 @@ fn every_error_is_reported_in_one_run_sorted_by_place() {
 #[test]
 fn syntax_errors_point_at_the_place_and_do_not_cascade() {
     let a = format!("{PROVIDER}[variables.v]\ndefault = \n");
-    let b = format!("{}", cluster("x").replace("\"vpc-1\"", "\"${var.v}\""));
+    let b = cluster("x").replace("\"vpc-1\"", "\"${var.v}\"");
     let err = load(
         &files(&[("a.toml", &a), ("b.toml", &b)]),
         &opts(),

@@ -242,3 +242,117 @@ fn from_text(text: &str, ty: &AttrType) -> Value {
         None => Value::String(text.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::*;
+    use crate::{load, SourceFile};
+    use clusterform_model::Value;
+
+    const DECL: &str = "[variables.region]\ndefault = \"d\"\n\n[variables.count]\ntype = \"number\"\ndefault = 1\n";
+
+    fn value_of(o: &crate::LoadOptions, name: &str) -> Value {
+        let c = load(&files(&[("main.toml", DECL)]), o, &schemas()).unwrap();
+        c.variables[name].value.clone()
+    }
+
+    #[test]
+    fn precedence_default_then_files_then_flags_then_env() {
+        let mut o = opts();
+        assert_eq!(value_of(&o, "region"), Value::str("d"));
+        o.var_files.push(SourceFile {
+            path: "a.tfvars.toml".into(),
+            text: "region = \"file1\"\n".into(),
+        });
+        o.var_files.push(SourceFile {
+            path: "b.toml".into(),
+            text: "region = \"file2\"\ncount = 5\n".into(),
+        });
+        assert_eq!(value_of(&o, "region"), Value::str("file2"));
+        assert_eq!(value_of(&o, "count"), Value::Int(5));
+        o.vars.push(("region".into(), "flag1".into()));
+        o.vars.push(("region".into(), "flag2".into()));
+        o.vars.push(("count".into(), "7".into()));
+        assert_eq!(value_of(&o, "region"), Value::str("flag2"));
+        assert_eq!(value_of(&o, "count"), Value::Int(7));
+        o.env.insert("CLUSTERFORM_VAR_region".into(), "env".into());
+        assert_eq!(value_of(&o, "region"), Value::str("env"));
+    }
+
+    #[test]
+    fn string_variables_take_flag_text_as_is() {
+        let mut o = opts();
+        o.vars.push(("region".into(), "1.30".into()));
+        let text = "[variables.region]\ntype = \"string\"\n";
+        let c = load(&files(&[("main.toml", text)]), &o, &schemas()).unwrap();
+        assert_eq!(c.variables["region"].value, Value::str("1.30"));
+    }
+
+    #[test]
+    fn missing_values_and_undeclared_inputs_are_errors() {
+        let mut o = opts();
+        o.vars.push(("regoin".into(), "x".into()));
+        o.var_files.push(SourceFile {
+            path: "v.toml".into(),
+            text: "zone = 1\n".into(),
+        });
+        let err = load(
+            &files(&[("main.toml", "[variables.region]\ndescription = \"r\"\n")]),
+            &o,
+            &schemas(),
+        )
+        .unwrap_err();
+        let msgs: Vec<(&str, Option<&str>)> = err
+            .iter()
+            .map(|d| (d.message.as_str(), d.hint.as_deref()))
+            .collect();
+        assert_eq!(
+            msgs,
+            vec![
+                (
+                    "`--var regoin=...`: no variable `regoin` is declared in the stack",
+                    Some("did you mean `region`?")
+                ),
+                (
+                    "variable `region` has no value",
+                    Some("set a default, pass `--var region=VALUE`, or set CLUSTERFORM_VAR_region")
+                ),
+                ("no variable `zone` is declared in the stack", None),
+            ]
+        );
+        assert_eq!(
+            err.0[2].span.as_ref().map(|s| s.file.display().to_string()),
+            Some("v.toml".into())
+        );
+    }
+
+    #[test]
+    fn types_are_checked_wherever_the_value_comes_from() {
+        assert_eq!(
+            errors("[variables.a]\ntype = \"number\"\ndefault = \"x\"\n"),
+            vec!["variable `a` must be a number, found string"]
+        );
+        let mut o = opts();
+        o.env.insert("CLUSTERFORM_VAR_a".into(), "[1]".into());
+        assert_eq!(
+            errors_with("[variables.a]\ntype = \"bool\"\ndefault = true\n", &o),
+            vec!["variable `a` must be a bool, found list (from CLUSTERFORM_VAR_a)"]
+        );
+        let d = one_error("[variables.a]\ntype = \"strng\"\ndefault = \"x\"\n");
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "unknown variable type `strng`",
+                Some("did you mean `string`?")
+            )
+        );
+        let d = one_error("[variables.a]\ndefualt = \"x\"\ndefault = 1\n");
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "unknown key `defualt` in variable `a`",
+                Some("did you mean `default`?")
+            )
+        );
+    }
+}
