@@ -86,8 +86,23 @@ pub fn value_text(v: &Value, sensitive: bool) -> String {
     }
 }
 
-/// The attribute lines of a change (for a delete: every recorded attribute).
+/// The attribute lines of a change (for a delete: every recorded attribute; for a read: what
+/// will be read).
 pub fn change_lines(change: &Change) -> Vec<Line> {
+    if change.action == Action::Read {
+        let after = change.after.clone().unwrap_or_default();
+        let diffs: Vec<AttrChange> = after
+            .into_iter()
+            .map(|(k, v)| AttrChange {
+                path: k,
+                before: None,
+                after: Some(v),
+                sensitive: false,
+                forces_replace: false,
+            })
+            .collect();
+        return attr_lines(&diffs, &change.sensitive_attrs);
+    }
     if change.action == Action::Delete {
         let before = change.before.clone().unwrap_or_default();
         let diffs: Vec<AttrChange> = before

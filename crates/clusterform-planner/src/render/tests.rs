@@ -313,3 +313,30 @@ fn create_before_destroy_replaces_show_their_order_and_reasons_show() {
         "{text}"
     );
 }
+
+#[test]
+fn deferred_reads_and_vanished_objects_are_shown() {
+    let cfg = config(vec![
+        res("data.test_versions.v").set("channel", lit("stable")),
+        cluster("test_cluster.gone", "gone", "v1.28"),
+    ]);
+    let mut f = Fixture::new(
+        cfg,
+        state(vec![cluster_state("test_cluster.gone", "gone", "v1.28")]),
+    );
+    f.refreshed.resources.clear();
+    let text = render_human(&f.ok(), false);
+    assert!(
+        text.contains("# test_cluster.gone has been deleted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# data.test_versions.v will be read during apply (disruption: none)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" <= data \"test_versions\" \"v\" {"),
+        "{text}"
+    );
+    assert!(text.contains("+ latest  = (known after apply)"), "{text}");
+}
