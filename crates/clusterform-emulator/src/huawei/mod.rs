@@ -491,3 +491,6 @@ pub(crate) mod testutil;
 
 #[cfg(test)]
 mod world_tests;
+
+#[cfg(test)]
+mod lifecycle_tests;

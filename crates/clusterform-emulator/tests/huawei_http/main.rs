@@ -1,6 +1,9 @@
 //! End-to-end: serve on 127.0.0.1:0 and drive a cluster lifecycle over real HTTP with a
 //! tiny test-only SDK-HMAC-SHA256 signer (independent of the emulator's verifier), then
-//! restart from the state file; plus an in-process `oneshot` check of the router.
+//! restart from the state file; plus an in-process `oneshot` check of the router, per-route
+//! faults set through the admin endpoint, and the binary's command line (`cli`).
+
+mod cli;
 
 use clusterform_emulator::huawei::{self, HuaweiOptions};
 use clusterform_emulator::{serve, EmulatorOptions};
@@ -214,4 +217,27 @@ async fn router_oneshot_refuses_a_tampered_body() {
     let bad = app.oneshot(build(tampered)).await.unwrap();
     assert_eq!(bad.status(), 401);
     assert!(bad.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn admin_route_faults_hit_only_their_route() {
+    let opts = EmulatorOptions {
+        huawei: Some("127.0.0.1:0".parse().unwrap()),
+        seed: 5,
+        ..EmulatorOptions::default()
+    };
+    let running = serve(opts).await.unwrap();
+    let addr = running.huawei.unwrap();
+    let faults = json!({"route": [{"route": "POST /autopilot/v3/projects/*/clusters", "error_rate": 1.0, "error_statuses": [503]}]});
+    let (st, _, _) = http(addr, "POST", "/_emulator/huawei/faults", Some(faults), SK).await;
+    assert_eq!(st, 204);
+    let base = format!("/autopilot/v3/projects/{PROJECT}/clusters");
+    let (st, _, v) = http(addr, "POST", &base, Some(cluster_body("unlucky")), SK).await;
+    assert_eq!((st, v["error_code"].as_str()), (503, Some("CCE.01500001")));
+    let (st, _, v) = http(addr, "GET", &base, None, SK).await;
+    assert_eq!((st, v["items"].as_array().map(Vec::len)), (200, Some(0)));
+    let bad = json!({"route": [{"route": "GET /x", "error_rate": 2.0}]});
+    let (st, _, v) = http(addr, "POST", "/_emulator/huawei/faults", Some(bad), SK).await;
+    assert_eq!(st, 400, "{v}");
+    running.shutdown().await;
 }
