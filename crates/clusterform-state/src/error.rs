@@ -154,7 +154,7 @@ pub enum LockError {
          run is dead",
         holder.id
     )]
-    Locked { holder: LockInfo },
+    Locked { holder: Box<LockInfo> },
 
     /// The holder stopped renewing its lease. Taking over is allowed only after reading the
     /// journal (`TakeoverPolicy::AfterJournalReplay`), so the dead run's in-flight operations are
@@ -165,7 +165,7 @@ pub enum LockError {
         holder.lease_secs,
         holder.id
     )]
-    Expired { holder: LockInfo },
+    Expired { holder: Box<LockInfo> },
 
     /// The lock file exists but cannot be parsed and is too old to be mid-write.
     #[error(
@@ -180,7 +180,7 @@ pub enum LockError {
          id from the lock error",
         holder.id
     )]
-    IdMismatch { requested: String, holder: LockInfo },
+    IdMismatch { requested: String, holder: Box<LockInfo> },
 
     /// `force_unlock` found nothing to unlock.
     #[error("the state is not locked")]
@@ -194,7 +194,7 @@ pub enum LockError {
     )]
     Lost {
         id: String,
-        now_held_by: Option<LockInfo>,
+        now_held_by: Option<Box<LockInfo>>,
     },
 
     #[error("{action} {path}: {source}")]
@@ -206,7 +206,7 @@ pub enum LockError {
     },
 }
 
-fn held_by_suffix(holder: &Option<LockInfo>) -> String {
+fn held_by_suffix(holder: &Option<Box<LockInfo>>) -> String {
     match holder {
         Some(h) => format!(": it is now held by {h}"),
         None => String::new(),

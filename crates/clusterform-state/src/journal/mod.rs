@@ -274,5 +274,6 @@ mod wire_resource {
     }
 }
 
+/// Also home of the record builders other modules' tests use.
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -70,7 +70,7 @@ pub(crate) fn acquire(
                 }
             }
             Holder::Held(holder) if holder.is_expired(now) => match request.takeover {
-                TakeoverPolicy::Never => return Err(LockError::Expired { holder }),
+                TakeoverPolicy::Never => return Err(LockError::Expired { holder: Box::new(holder) }),
                 TakeoverPolicy::AfterJournalReplay => {
                     if take_over(files, &holder, &info)? {
                         return Ok(guard(files, info));
@@ -80,7 +80,7 @@ pub(crate) fn acquire(
             },
             Holder::Held(holder) => {
                 if past_deadline() {
-                    return Err(LockError::Locked { holder });
+                    return Err(LockError::Locked { holder: Box::new(holder) });
                 }
             }
         }
@@ -99,7 +99,7 @@ pub(crate) fn force_unlock(files: &LockFiles, id: &str) -> Result<(), LockError>
         Holder::Held(holder) if holder.id == id => remove_lock(files),
         Holder::Held(holder) => Err(LockError::IdMismatch {
             requested: id.to_string(),
-            holder,
+            holder: Box::new(holder),
         }),
     })
 }
@@ -237,7 +237,7 @@ struct LocalLease {
 }
 
 impl LocalLease {
-    fn lost(&self, now_held_by: Option<LockInfo>) -> LockError {
+    fn lost(&self, now_held_by: Option<Box<LockInfo>>) -> LockError {
         LockError::Lost {
             id: self.info.id.clone(),
             now_held_by,
@@ -260,7 +260,7 @@ impl Lease for LocalLease {
                 &lock_bytes(&renewed),
                 None,
             )?),
-            Holder::Held(h) => Err(self.lost(Some(h))),
+            Holder::Held(h) => Err(self.lost(Some(Box::new(h)))),
             Holder::Free | Holder::Unreadable { .. } => Err(self.lost(None)),
         })?;
         self.info = renewed;
@@ -271,7 +271,7 @@ impl Lease for LocalLease {
         let files = self.files.clone();
         with_guard(&files, || match read_holder(&files.lock)? {
             Holder::Held(h) if h.id == self.info.id => remove_lock(&files),
-            Holder::Held(h) => Err(self.lost(Some(h))),
+            Holder::Held(h) => Err(self.lost(Some(Box::new(h)))),
             Holder::Free | Holder::Unreadable { .. } => Err(self.lost(None)),
         })
     }
