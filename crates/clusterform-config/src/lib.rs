@@ -22,6 +22,8 @@ pub mod types;
 mod variables;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;

@@ -10,7 +10,7 @@ use crate::diagnostic::Sink;
 use crate::raw::{Raw, RawKind};
 use crate::source::SourceMap;
 use crate::suggest;
-use crate::template::{parse_template, Piece, RefExpr};
+use crate::template::{parse_template, KeySel, Piece, RefExpr};
 use crate::types::{Expr, Reference, Span, Spanned, TemplatePart};
 
 /// A declared variable as references see it. `value` is `None` when it has no usable value (that
@@ -140,9 +140,6 @@ impl Lowerer<'_, '_> {
             (AttrType::String, "int" | "float" | "bool") => {
                 Some("quote the value to make it a string".to_string())
             }
-            (AttrType::Int | AttrType::Float | AttrType::Bool, "string") => {
-                Some("remove the quotes".to_string())
-            }
             _ => None,
         };
         self.sink.at_hint(
@@ -196,12 +193,18 @@ impl Lowerer<'_, '_> {
         }
         if let Some(t) = ty {
             if !t.accepts(&Value::String(String::new())) {
-                let found = if pieces.iter().any(|p| matches!(p, Piece::Ref { .. })) {
-                    "a string template"
-                } else {
-                    "string"
-                };
-                return self.mismatch(&span, what, t, found, None);
+                if pieces.iter().any(|p| matches!(p, Piece::Ref { .. })) {
+                    return self.mismatch(&span, what, t, "a string template", None);
+                }
+                // `"2"` where a number is wanted is most likely a quoted number.
+                let scalar = text.parse::<f64>().is_ok() || text.parse::<bool>().is_ok();
+                let hint = scalar.then(|| "remove the quotes".to_string());
+                self.sink.at_hint(
+                    &span,
+                    format!("`{what}` must be {}, found string", article(t)),
+                    hint,
+                );
+                return None;
             }
         }
         let mut parts: Vec<TemplatePart> = Vec::new();
@@ -330,11 +333,31 @@ impl Lowerer<'_, '_> {
                     self.sink.at(at, format!("{why} cannot refer to {kind}"));
                     return None;
                 }
+                let key = match key {
+                    None => None,
+                    Some(KeySel::Lit(k)) => Some(k.clone()),
+                    Some(KeySel::Ref(inner)) => match self.resolve(inner, at, None, false)? {
+                        // A broken `for_each` was reported already.
+                        Resolved::Value(Value::Unknown, _) => return None,
+                        Resolved::Value(v, via) => match interpolate(&v) {
+                            Some(k) => Some(k),
+                            None => {
+                                let msg = format!(
+                                    "an instance key must be a string, but `{via}` is {}",
+                                    describe_value(&v)
+                                );
+                                self.sink.at(at, msg);
+                                return None;
+                            }
+                        },
+                        Resolved::Ref(_) => return None,
+                    },
+                };
                 let target = Address {
                     mode: *mode,
                     type_name: type_name.clone(),
                     name: name.clone(),
-                    key: key.clone().map(InstanceKey::Str),
+                    key: key.map(InstanceKey::Str),
                 };
                 let reference = Reference {
                     target,

@@ -13,7 +13,8 @@ where
             continue;
         }
         let score = strsim::jaro_winkler(word, c);
-        if score >= 0.8 && best.is_none_or(|(b, _)| score > b) {
+        // Ties go to the alphabetically first name, so hints do not depend on map order.
+        if score >= 0.8 && best.is_none_or(|(b, bc)| score > b || (score == b && c < bc)) {
             best = Some((score, c));
         }
     }

@@ -31,9 +31,17 @@ pub(crate) enum RefExpr {
         mode: Mode,
         type_name: String,
         name: String,
-        key: Option<String>,
+        key: Option<KeySel>,
         path: Vec<String>,
     },
+}
+
+/// An instance key in a reference: `["a"]`, or `[each.key]` / `[each.value.x]` / `[var.x]`,
+/// which are known when the stack is loaded.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum KeySel {
+    Lit(String),
+    Ref(Box<RefExpr>),
 }
 
 /// A syntax error inside a string, with its byte range in the string.
@@ -120,14 +128,20 @@ enum Seg {
     Name(String),
     Key(String),
     Index(String),
+    /// `[each.key]`, `[var.x]`: a key computed at load.
+    KeyRef(RefExpr),
 }
 
-impl Seg {
-    fn into_path(self) -> String {
-        match self {
-            Seg::Name(s) | Seg::Key(s) | Seg::Index(s) => s,
-        }
-    }
+/// The remaining segments as an attribute path (computed keys are for instance keys only).
+fn path(segs: impl Iterator<Item = Seg>, body: &str) -> Result<Vec<String>, RefError> {
+    segs.map(|s| match s {
+        Seg::Name(s) | Seg::Key(s) | Seg::Index(s) => Ok(s),
+        Seg::KeyRef(_) => Err(bad(
+            body,
+            "a computed `[...]` key may only pick an instance, as in `TYPE.NAME[each.key]`",
+        )),
+    })
+    .collect()
 }
 
 type RefError = (String, Option<String>);
@@ -211,6 +225,25 @@ fn bracket(
             }
             Seg::Key(key)
         }
+        Some(&(_, c)) if c.is_ascii_alphabetic() => {
+            let mut inner = String::new();
+            while let Some(&(_, c)) = chars.peek() {
+                if matches!(c, ']' | '[' | '"') {
+                    break;
+                }
+                inner.push(c);
+                chars.next();
+            }
+            match parse_ref(&inner) {
+                Ok(r @ (RefExpr::EachKey | RefExpr::EachValue { .. } | RefExpr::Var { .. })) => {
+                    Seg::KeyRef(r)
+                }
+                _ => return Err(bad(
+                    body,
+                    "a `[...]` key must be a quoted string, `each.key`, `each.value` or `var.NAME`",
+                )),
+            }
+        }
         _ => {
             let mut digits = String::new();
             while let Some(&(_, c)) = chars.peek() {
@@ -249,7 +282,7 @@ pub(crate) fn parse_ref(body: &str) -> Result<RefExpr, RefError> {
             let name = name_of(segs.next(), trimmed, "a variable name after `var.`")?;
             RefExpr::Var {
                 name,
-                path: segs.map(Seg::into_path).collect(),
+                path: path(segs, trimmed)?,
             }
         }
         "env" => {
@@ -266,7 +299,7 @@ pub(crate) fn parse_ref(body: &str) -> Result<RefExpr, RefError> {
         "each" => match segs.next() {
             Some(Seg::Name(n)) if n == "key" && segs.len() == 0 => RefExpr::EachKey,
             Some(Seg::Name(n)) if n == "value" => RefExpr::EachValue {
-                path: segs.map(Seg::into_path).collect(),
+                path: path(segs, trimmed)?,
             },
             _ => return Err(bad(trimmed, "expected `each.key` or `each.value`")),
         },
@@ -282,7 +315,11 @@ pub(crate) fn parse_ref(body: &str) -> Result<RefExpr, RefError> {
             let name = name_of(segs.next(), trimmed, "TYPE.NAME")?;
             let mut segs = segs.peekable();
             let key = match segs.peek() {
-                Some(Seg::Key(_)) => segs.next().map(Seg::into_path),
+                Some(Seg::Key(_) | Seg::KeyRef(_)) => match segs.next() {
+                    Some(Seg::Key(k)) => Some(KeySel::Lit(k)),
+                    Some(Seg::KeyRef(r)) => Some(KeySel::Ref(Box::new(r))),
+                    _ => None,
+                },
                 Some(Seg::Index(i)) => {
                     return Err(bad(
                         trimmed,
@@ -296,7 +333,7 @@ pub(crate) fn parse_ref(body: &str) -> Result<RefExpr, RefError> {
                 type_name,
                 name,
                 key,
-                path: segs.map(Seg::into_path).collect(),
+                path: path(segs, trimmed)?,
             }
         }
     };
@@ -312,7 +349,7 @@ mod tests {
             mode: Mode::Managed,
             type_name: t.into(),
             name: n.into(),
-            key: key.map(Into::into),
+            key: key.map(|k| KeySel::Lit(k.into())),
             path: path.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -376,6 +413,22 @@ mod tests {
             }
         ));
         assert_eq!(parse_ref("t_x.n").unwrap(), obj("t_x", "n", None, &[]));
+    }
+
+    #[test]
+    fn computed_instance_keys() {
+        let RefExpr::Object { key, path, .. } = parse_ref("t_x.n[each.value.k].id").unwrap() else {
+            panic!()
+        };
+        let inner = RefExpr::EachValue {
+            path: vec!["k".into()],
+        };
+        assert_eq!(
+            (key, path),
+            (Some(KeySel::Ref(Box::new(inner))), vec!["id".to_string()])
+        );
+        assert!(parse_ref("t_x.n[t_y.m.id].id").is_err());
+        assert!(parse_ref("var.m[each.key]").is_err());
     }
 
     #[test]

@@ -190,11 +190,6 @@ fn for_each_creates_keyed_instances() {
          name = \"c-${{each.key}}\"\nflavor = \"f\"\nvpc_id = \"${{each.value.vpc}}\"\nsubnet_id = \"s\"\n\n\
          [resources.huawei_autopilot_addon.x]\nfor_each = [\"a\", \"b\"]\ncluster_id = \"${{huawei_autopilot_cluster.c[each.value].id}}\"\ntemplate = \"t\"\n"
     );
-    // `[each.value]` is not a reference key: keys are quoted strings.
-    assert!(errors(&text)
-        .iter()
-        .any(|m| m.contains("invalid reference")));
-    let text = text.replace("c[each.value]", "c[\\\"a\\\"]");
     let c = ok(&text);
     let addrs: Vec<String> = c.resources.iter().map(|r| r.address.to_string()).collect();
     assert_eq!(
@@ -209,13 +204,21 @@ fn for_each_creates_keyed_instances() {
     let b = &c.resources[3];
     assert_eq!(b.attrs["name"].value, Expr::Literal(Value::str("c-b")));
     assert_eq!(b.attrs["vpc_id"].value, Expr::Literal(Value::str("v-b")));
-    let Expr::Ref(r) = &c.resources[0].attrs["cluster_id"].value else {
-        panic!()
-    };
+    // `[each.value]` picks the instance with the same key.
+    for (i, key) in ["a", "b"].into_iter().enumerate() {
+        let Expr::Ref(r) = &c.resources[i].attrs["cluster_id"].value else {
+            panic!()
+        };
+        let want = Address::managed("huawei_autopilot_cluster", "c").with_key(key);
+        assert_eq!(r.target, want);
+    }
+    let bad = text.replace("c[each.value]", "c[\\\"z\\\"]");
     assert_eq!(
-        r.target,
-        Address::managed("huawei_autopilot_cluster", "c").with_key("a")
+        errors(&bad),
+        vec!["`huawei_autopilot_cluster.c` has no instance [\"z\"]"]
     );
+    let bad = text.replace("c[each.value]", "c[var.nope]");
+    assert_eq!(errors(&bad), vec!["no variable `nope` is declared"]);
 }
 
 #[test]
