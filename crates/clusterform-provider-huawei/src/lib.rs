@@ -1,12 +1,23 @@
 //! Huawei Cloud CCE Autopilot for clusterform: resource types and data sources that map model
 //! values to client calls, and the plan-time hooks (version aliases, upgrade paths, checks).
 
+pub mod addon;
+pub mod api;
 pub mod catalog;
+pub mod chart;
 mod checks;
+pub mod cluster;
+pub mod cluster_map;
+mod conv;
 pub mod data;
+pub mod eip;
+#[cfg(test)]
+mod fake;
 pub mod hooks;
+pub mod release;
 pub mod route;
 pub mod schema;
+pub mod upgrade;
 pub mod version;
 
 pub use catalog::{AddonTemplate, Catalog, Quota, TemplateVersion, UpgradePath};
