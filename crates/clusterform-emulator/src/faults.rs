@@ -490,6 +490,17 @@ latency_ms = [0, 0]
     }
 
     #[test]
+    fn the_readme_example_parses() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").unwrap() + "```toml\n".len();
+        let len = readme[start..].find("```").unwrap();
+        let c = FaultConfig::parse(&readme[start..start + len]).unwrap();
+        assert_eq!((c.route.len(), c.rate_limit.len(), c.fail.len()), (2, 1, 1));
+        assert_eq!(c.route[0].error_rate, Some(0.5));
+        assert_eq!(c.route[1].latency_ms, Some([0, 0]));
+    }
+
+    #[test]
     fn named_failures_are_consumed() {
         let mut f = FaultState::new(FaultConfig::parse(TOML).unwrap(), 0);
         assert!(!f.take_fail("upgrade", "staging"));
