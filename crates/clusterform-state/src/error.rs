@@ -180,7 +180,10 @@ pub enum LockError {
          id from the lock error",
         holder.id
     )]
-    IdMismatch { requested: String, holder: Box<LockInfo> },
+    IdMismatch {
+        requested: String,
+        holder: Box<LockInfo>,
+    },
 
     /// `force_unlock` found nothing to unlock.
     #[error("the state is not locked")]

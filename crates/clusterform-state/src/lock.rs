@@ -6,6 +6,9 @@
 //! flight that only its journal knows about. `lock` therefore answers `LockError::Expired` unless
 //! the request says `TakeoverPolicy::AfterJournalReplay`, which a caller may only say after it has
 //! read the journal (the executor replays it, then re-attaches or adopts what was in flight).
+//!
+//! Expiry compares the holder's `heartbeat_at` with the reader's clock, so leases assume clocks
+//! agree to well within a lease (minutes, by default); NTP-synchronised hosts do.
 
 use std::fmt;
 use std::time::Duration;

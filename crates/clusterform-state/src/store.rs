@@ -30,6 +30,8 @@ pub trait StateStore: Send + Sync {
     /// or `LineageMismatch` if the stored state is another stack's. `state` must include every
     /// `Completed` record in the journal (start from `recover`), or the journal's settled changes
     /// are lost. A stored state that cannot be read (corrupt, newer format) is never overwritten.
+    /// An error from the journal step comes after the state was replaced: `read` shows which
+    /// serial is stored.
     fn write(&self, state: &State) -> Result<(), StateError>;
 
     /// Takes the state lock, waiting up to `timeout` while a live lease holds it; see

@@ -159,11 +159,16 @@ impl Journal for FileJournal {
     }
 
     fn record_count(&self) -> Result<usize, StateError> {
-        let mut inner = self.lock_inner();
-        if inner.file.is_none() {
-            self.open(&mut inner)?;
+        let inner = self.lock_inner();
+        if inner.file.is_some() {
+            return Ok(inner.count);
         }
-        Ok(inner.count)
+        // Not appended to yet in this process: count without opening (and repairing) the file,
+        // so a read-only caller changes nothing.
+        match read_optional(&self.path)? {
+            Some(bytes) => Ok(scan(&self.path, &bytes)?.records.len()),
+            None => Ok(0),
+        }
     }
 }
 

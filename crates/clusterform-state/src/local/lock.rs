@@ -70,7 +70,11 @@ pub(crate) fn acquire(
                 }
             }
             Holder::Held(holder) if holder.is_expired(now) => match request.takeover {
-                TakeoverPolicy::Never => return Err(LockError::Expired { holder: Box::new(holder) }),
+                TakeoverPolicy::Never => {
+                    return Err(LockError::Expired {
+                        holder: Box::new(holder),
+                    })
+                }
                 TakeoverPolicy::AfterJournalReplay => {
                     if take_over(files, &holder, &info)? {
                         return Ok(guard(files, info));
@@ -80,7 +84,9 @@ pub(crate) fn acquire(
             },
             Holder::Held(holder) => {
                 if past_deadline() {
-                    return Err(LockError::Locked { holder: Box::new(holder) });
+                    return Err(LockError::Locked {
+                        holder: Box::new(holder),
+                    });
                 }
             }
         }
@@ -90,6 +96,10 @@ pub(crate) fn acquire(
 }
 
 pub(crate) fn force_unlock(files: &LockFiles, id: &str) -> Result<(), LockError> {
+    // Checked before taking the guard, whose file cannot be made when `dir` does not exist yet.
+    if matches!(read_holder(&files.lock)?, Holder::Free) {
+        return Err(LockError::NotLocked);
+    }
     with_guard(files, || match read_holder(&files.lock)? {
         Holder::Free => Err(LockError::NotLocked),
         Holder::Unreadable { message, .. } => Err(LockError::Corrupt {

@@ -171,3 +171,18 @@ fn compacting_a_missing_journal_does_nothing() {
     assert_eq!(j.compact().unwrap(), 0);
     assert!(!j.path().exists());
 }
+
+#[test]
+fn counting_records_does_not_repair_the_file() {
+    let (_dir, j) = journal();
+    j.append(&intent(1, "a", Action::Create)).unwrap();
+    append_raw(&j, b"J1 0000");
+    let len = fs::metadata(j.path()).unwrap().len();
+    let reader = FileJournal::new(j.path());
+    assert_eq!(reader.record_count().unwrap(), 1);
+    assert_eq!(
+        fs::metadata(j.path()).unwrap().len(),
+        len,
+        "a reader leaves the torn tail alone"
+    );
+}

@@ -251,3 +251,13 @@ fn a_guard_file_left_by_a_crash_goes_stale() {
     assert!(!guard_file.exists());
     assert!(!store.lock_path().exists());
 }
+
+#[test]
+fn force_unlock_of_a_stack_never_locked_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::new(&dir.path().join("not-yet"), "prod").unwrap();
+    assert!(matches!(
+        store.force_unlock("any"),
+        Err(LockError::NotLocked)
+    ));
+}
