@@ -390,6 +390,69 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn token_credentials_send_x_auth_token_and_no_signature() {
+        let fake = Arc::new(crate::fake::FakeTransport::default());
+        let c = HuaweiClient::builder()
+            .region("r")
+            .project_id("p1")
+            .credentials(Credentials::token("iam-token"))
+            .build()
+            .unwrap()
+            .with_fake(fake.clone());
+        fake.reply(200, r#"{"quotas":[]}"#);
+        c.show_autopilot_quotas().await.unwrap();
+        let sent = fake.last();
+        assert_eq!(sent.header("x-auth-token"), Some("iam-token"));
+        assert_eq!(sent.header("authorization"), None);
+        assert_eq!(sent.header("x-sdk-date"), None);
+        assert_eq!(sent.header("x-project-id"), Some("p1"));
+    }
+
+    #[tokio::test]
+    async fn sts_token_is_sent_and_signed() {
+        let fake = Arc::new(crate::fake::FakeTransport::default());
+        let c = base()
+            .region("r")
+            .credentials(Credentials::temporary("AK", "SK", "sts"))
+            .clock(crate::fake::fixed_now)
+            .build()
+            .unwrap()
+            .with_fake(fake.clone());
+        c.show_autopilot_quotas().await.unwrap();
+        let sent = fake.last();
+        assert_eq!(sent.header("x-security-token"), Some("sts"));
+        assert!(sent
+            .header("authorization")
+            .unwrap()
+            .contains("x-project-id;x-sdk-date;x-security-token,"));
+    }
+
+    #[tokio::test]
+    async fn error_statuses_become_classified_api_errors() {
+        let (c, fake) = crate::fake::client();
+        fake.reply_with_headers(
+            429,
+            &[("X-Request-Id", "rid-1"), ("Retry-After", "30")],
+            r#"{"errorCode":"CCE.01429002","errorMessage":"Resource locked by other requests."}"#,
+        );
+        let err = c.show_autopilot_quotas().await.unwrap_err();
+        assert!(err.is_retryable());
+        let api = err.api().unwrap();
+        assert_eq!(api.class(), crate::ErrorClass::Locked);
+        assert_eq!(api.retry_after, Some(Duration::from_secs(30)));
+        assert_eq!(api.request_id.as_deref(), Some("rid-1"));
+
+        fake.reply(200, "not json");
+        let err = c.show_autopilot_quotas().await.unwrap_err();
+        match err {
+            ClientError::Decode {
+                status, snippet, ..
+            } => assert_eq!((status, snippet.as_str()), (200, "not json")),
+            other => panic!("expected a decode error, got {other:?}"),
+        }
+    }
+
     #[test]
     fn debug_redacts_the_secret_key() {
         let c = base().region("r").build().unwrap();
