@@ -19,6 +19,11 @@ use crate::lock::{LockGuard, LockRequest};
 /// 3. Per resource: append `Intent` / `Started` / `Checkpoint` records, then `persist_resource`
 ///    when it settles (one small append, not a state rewrite).
 /// 4. Every N records, and at the end, `compact` with the serial bumped.
+///
+/// Keep the in-memory state and the journal in step: update the state and `persist_resource`
+/// under one mutex, and take the snapshot for `compact` under it too. A `Completed` record
+/// appended while `write` runs survives it, but one appended after the snapshot was taken and
+/// before `write` started would be dropped as settled although the snapshot lacks it.
 pub trait StateStore: Send + Sync {
     /// The last written state, without the journal folded in; `None` if the stack has none yet.
     fn read(&self) -> Result<Option<State>, StateError>;

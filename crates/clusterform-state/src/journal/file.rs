@@ -54,18 +54,31 @@ impl FileJournal {
     /// of its run); see `super::unsettled`. The caller must first have written a state that
     /// includes every `Completed` record. Returns how many records were kept.
     pub fn compact(&self) -> Result<usize, StateError> {
+        self.compact_first(usize::MAX)
+    }
+
+    /// `compact`, looking only at the first `seen` records: those the caller's state was built
+    /// from. Records appended since (by a task that raced the state write) are kept as they are,
+    /// so a change persisted while the state file was being written is never dropped.
+    pub fn compact_first(&self, seen: usize) -> Result<usize, StateError> {
         let mut inner = self.lock_inner();
         let Some(bytes) = read_optional(&self.path)? else {
             return Ok(0);
         };
         let scan = scan(&self.path, &bytes)?;
-        let keep = unsettled(&scan.records);
+        let seen = seen.min(scan.records.len());
+        let (old, new) = scan.records.split_at(seen);
+        let keep: Vec<&Record> = unsettled(old)
+            .into_iter()
+            .filter_map(|i| old.get(i))
+            .chain(new)
+            .collect();
         if keep.len() == scan.records.len() && scan.valid_len == bytes.len() {
             // Nothing settled and nothing torn: the file already is its own compaction.
             return Ok(keep.len());
         }
         let mut content = String::new();
-        for record in keep.iter().filter_map(|&i| scan.records.get(i)) {
+        for record in &keep {
             content.push_str(&encode_line(&self.path, record)?);
         }
         // Drop the append handle first: after the rename it would point at the old file.

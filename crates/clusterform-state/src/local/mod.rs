@@ -118,14 +118,18 @@ impl StateStore for LocalStore {
                 });
             }
         }
+        // The journal as the caller's state saw it: read now, before anything is replaced, so
+        // a damaged journal stops the write here rather than after the state file changed.
+        let seen = self.journal.records()?.len();
         let bytes = encode(state);
         if bytes.is_empty() {
             let e = std::io::Error::other("encoding the state produced nothing");
             return Err(StateError::io("encode", &self.state, e));
         }
         replace_atomically(&self.state, &bytes, Some(&self.backup))?;
-        // The state now holds every settled journal record; only what is in flight stays.
-        self.journal.compact()?;
+        // The state now holds every settled record among those; only what is in flight stays,
+        // with anything appended meanwhile.
+        self.journal.compact_first(seen)?;
         Ok(())
     }
 

@@ -186,3 +186,23 @@ fn counting_records_does_not_repair_the_file() {
         "a reader leaves the torn tail alone"
     );
 }
+
+#[test]
+fn records_appended_after_the_state_snapshot_survive_compaction() {
+    let (_dir, j) = journal();
+    j.append(&completed("a", Some(resource("a", "v1"))))
+        .unwrap();
+    j.append(&intent(2, "b", Action::Create)).unwrap();
+    // The caller's state was built from these two; then a racing task persists "c".
+    let seen = j.records().unwrap().len();
+    j.append(&completed("c", Some(resource("c", "v1"))))
+        .unwrap();
+    assert_eq!(j.compact_first(seen).unwrap(), 2);
+    assert_eq!(
+        j.records().unwrap(),
+        [
+            intent(2, "b", Action::Create),
+            completed("c", Some(resource("c", "v1")))
+        ]
+    );
+}
