@@ -77,6 +77,8 @@ pub struct Catalog {
     pub upgrade_paths: Vec<UpgradePath>,
     pub addon_templates: Vec<AddonTemplate>,
     pub cluster_quota: Option<Quota>,
+    /// The upgrade paths are the built-in ones, not the cloud's (offline, or the cloud refused).
+    pub paths_builtin: bool,
 }
 
 /// The emulator's version graph: one minor per hop, v1.27 → v1.28 → v1.29 → v1.30.
@@ -124,6 +126,7 @@ impl Catalog {
                 .collect(),
             addon_templates: Vec::new(),
             cluster_quota: None,
+            paths_builtin: true,
         }
     }
 

@@ -32,15 +32,15 @@ fn attr_str<'a>(c: &'a Change, name: &str) -> Option<&'a str> {
     attr(c, name).and_then(Value::as_str)
 }
 
-/// Every check; template and quota checks need a catalog read from the cloud, so offline
-/// (`builtin`) plans only get the upgrade-path check.
-pub fn run(plan: &Plan, catalog: &Catalog, builtin: bool) -> Vec<PlanIssue> {
+/// Every check; template and quota checks need a catalog read from the cloud, so `offline`
+/// plans only get the upgrade-path check.
+pub fn run(plan: &Plan, catalog: &Catalog, offline: bool) -> Vec<PlanIssue> {
     let mut out = Vec::new();
-    if !builtin {
+    if !offline {
         quota(plan, catalog, &mut out);
         addons(plan, catalog, &mut out);
     }
-    upgrade_paths(plan, catalog, builtin, &mut out);
+    upgrade_paths(plan, catalog, &mut out);
     out
 }
 
@@ -189,7 +189,7 @@ fn addons(plan: &Plan, catalog: &Catalog, out: &mut Vec<PlanIssue>) {
     }
 }
 
-fn upgrade_paths(plan: &Plan, catalog: &Catalog, builtin: bool, out: &mut Vec<PlanIssue>) {
+fn upgrade_paths(plan: &Plan, catalog: &Catalog, out: &mut Vec<PlanIssue>) {
     for c in plan
         .changes
         .iter()
@@ -211,7 +211,7 @@ fn upgrade_paths(plan: &Plan, catalog: &Catalog, builtin: bool, out: &mut Vec<Pl
             .and_then(Value::as_str);
         if let Err(e) = plan_route(catalog, &first.from, platform, &last.to) {
             out.push(issue(Severity::Error, Some(&c.address), e, None));
-        } else if builtin {
+        } else if catalog.paths_builtin {
             out.push(issue(
                 Severity::Warning,
                 Some(&c.address),

@@ -69,6 +69,7 @@ fn catalog() -> Catalog {
             ],
         }],
         cluster_quota: Some(Quota { limit: 5, used: 4 }),
+        paths_builtin: false,
     }
 }
 
@@ -220,7 +221,7 @@ fn upgrade_paths_are_rechecked() {
         precheck: None,
     };
     assert!(run(&plan(vec![c.clone()]), &catalog(), false).is_empty());
-    let offline = run(&plan(vec![c.clone()]), &catalog(), true);
+    let offline = run(&plan(vec![c.clone()]), &Catalog::builtin(), true);
     assert_eq!(offline[0].severity, Severity::Warning);
     assert!(offline[0].message.contains("built-in upgrade paths"));
     c.upgrade.clear();

@@ -48,11 +48,12 @@ impl HuaweiHooks {
             .clone()
     }
 
-    /// The catalog to answer from, and whether it is the built-in fallback.
+    /// The catalog to answer from, and whether it was read from the cloud (else it is the
+    /// built-in fallback).
     pub fn catalog(&self) -> (Arc<Catalog>, bool) {
         match self.loaded() {
-            Some(c) => (c, false),
-            None => (Arc::new(Catalog::builtin()), true),
+            Some(c) => (c, true),
+            None => (Arc::new(Catalog::builtin()), false),
         }
     }
 }
@@ -122,14 +123,14 @@ impl PlanHooks for HuaweiHooks {
             .as_str()
             .ok_or_else(|| format!("{address}: the desired version must be a string"))?;
         let platform = recorded.get("platform_version").and_then(Value::as_str);
-        let (catalog, builtin) = self.catalog();
+        let (catalog, _) = self.catalog();
         let opts = UpgradeOptions::from_attrs(recorded);
-        build_hops(&catalog, builtin, from, platform, to, &opts)
+        build_hops(&catalog, catalog.paths_builtin, from, platform, to, &opts)
     }
 
     fn check(&self, plan: &Plan) -> Vec<PlanIssue> {
-        let (catalog, builtin) = self.catalog();
-        checks::run(plan, &catalog, builtin)
+        let (catalog, loaded) = self.catalog();
+        checks::run(plan, &catalog, !loaded)
     }
 }
 
