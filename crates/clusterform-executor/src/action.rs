@@ -73,7 +73,7 @@ enum StepError {
     TimedOut(String),
     Failed {
         message: String,
-        tainted: Option<ResourceState>,
+        tainted: Option<Box<ResourceState>>,
     },
     Journal(SinkError),
 }
@@ -165,11 +165,11 @@ pub(crate) async fn run(ctx: Arc<Ctx>, bucket: Arc<TokenBucket>, job: Job) -> Ou
             }
         }
         Err(StepError::Failed { message, tainted }) => {
-            let halt = ctx.sink.failed(a, s, &message, tainted.as_ref()).is_err();
+            let halt = ctx.sink.failed(a, s, &message, tainted.as_deref()).is_err();
             ctx.events.failed(a, s, &message);
             Outcome::Failed {
                 message,
-                resource: tainted,
+                resource: tainted.map(|b| *b),
                 halt,
             }
         }
@@ -365,7 +365,7 @@ impl<'a> Worker<'a> {
                 attrs.insert("id".into(), id.as_str().into());
                 StepError::Failed {
                     message,
-                    tainted: Some(self.resource(id, attrs, true)),
+                    tainted: Some(Box::new(self.resource(id, attrs, true))),
                 }
             }
             other => other,

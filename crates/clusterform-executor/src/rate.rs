@@ -69,23 +69,34 @@ impl TokenBucket {
         s.tokens = (s.tokens + elapsed * s.rate).min(f64::from(self.base.burst));
     }
 
-    /// Waits for a token.
+    /// Waits for a token. A caller that finds the bucket empty reserves the next free slot (the
+    /// bucket goes into debt) and sleeps until then, so waiters are served in order without all
+    /// waking for every token; a throttle arriving meanwhile sends it round again.
     pub async fn acquire(&self) {
         loop {
-            let wait = {
+            let (wait, reserved) = {
                 let mut s = self.lock();
                 let now = Instant::now();
                 self.refill(&mut s, now);
                 match s.blocked_until {
-                    Some(until) if now < until => until - now,
-                    _ if s.tokens >= 1.0 => {
+                    Some(until) if now < until => (until - now, false),
+                    _ => {
                         s.tokens -= 1.0;
-                        return;
+                        // A hair of tolerance: float remainders must not become 0 ns sleeps.
+                        if s.tokens >= -1e-9 {
+                            return;
+                        }
+                        (Duration::from_secs_f64(-s.tokens / s.rate), true)
                     }
-                    _ => Duration::from_secs_f64((1.0 - s.tokens) / s.rate),
                 }
             };
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+            if reserved {
+                let s = self.lock();
+                if s.blocked_until.is_none_or(|until| Instant::now() >= until) {
+                    return;
+                }
+            }
         }
     }
 
@@ -99,8 +110,9 @@ impl TokenBucket {
         s.blocked_until = Some(s.blocked_until.map_or(until, |b| b.max(until)));
         s.rate = (s.rate / 2.0).max(self.base.per_second * FLOOR);
         s.restore_at = Some(until + RECOVERY);
-        // No refill while blocked: the first call after the pause is the retry itself.
-        s.tokens = 0.0;
+        // No refill while blocked (debts of reserved slots are kept): the first call after the
+        // pause is the retry itself.
+        s.tokens = s.tokens.min(0.0);
         s.last = s.blocked_until.unwrap_or(now);
     }
 
@@ -166,6 +178,32 @@ mod tests {
             took >= Duration::from_secs(2) && took < Duration::from_millis(2050),
             "{took:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_waiters_are_served_in_turn_at_the_rate() {
+        // 1/3 s per token is not exact in floating point: the bucket must not spin on remainders.
+        let b = Arc::new(TokenBucket::new(RateLimit {
+            per_second: 3.0,
+            burst: 1,
+        }));
+        let t0 = Instant::now();
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..100 {
+            let b = b.clone();
+            set.spawn(async move {
+                b.acquire().await;
+                Instant::now()
+            });
+        }
+        let mut times = set.join_all().await;
+        times.sort();
+        let took = (times[99] - t0).as_secs_f64();
+        assert!((33.0..33.5).contains(&took), "{took}");
+        // Never two within less than a slot (ms rounding only makes them later).
+        assert!(times
+            .windows(2)
+            .all(|w| (w[1] - w[0]).as_secs_f64() >= 1.0 / 3.0 - 1e-3));
     }
 
     #[tokio::test(start_paused = true)]
