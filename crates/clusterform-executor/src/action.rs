@@ -39,6 +39,11 @@ pub(crate) struct Job {
     pub depends_on: Vec<Address>,
     /// What the journal says about this step from an interrupted run.
     pub resume: Option<InFlight>,
+    /// For the create half of a create-before-destroy: the old object (id, attributes), kept in
+    /// the new resource's private data until it is deleted, so no crash can orphan it.
+    pub deposed: Option<(String, Attrs)>,
+    /// For deleting a deposed object: the address's current resource, to record without it.
+    pub current: Option<ResourceState>,
     pub timeout: Duration,
 }
 
@@ -180,6 +185,27 @@ struct Worker<'a> {
     ctx: &'a Ctx,
     job: &'a Job,
     caller: Caller,
+}
+
+/// The key in `ResourceState::private` under which the executor notes a deposed object.
+pub(crate) const DEPOSED: &str = "clusterform_deposed";
+
+/// Sets or clears the deposed-object note, keeping the provider's own private data.
+fn set_deposed(rs: &mut ResourceState, note: Option<serde_json::Value>) {
+    let mut map = match std::mem::take(&mut rs.private) {
+        serde_json::Value::Object(m) => m,
+        serde_json::Value::Null => serde_json::Map::new(),
+        other => serde_json::Map::from_iter([("provider".to_string(), other)]),
+    };
+    match note {
+        Some(n) => map.insert(DEPOSED.to_string(), n),
+        None => map.remove(DEPOSED),
+    };
+    rs.private = if map.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::Object(map)
+    };
 }
 
 /// A stand-in for a step that finished at once, so later steps still see a result for it.
@@ -353,7 +379,14 @@ impl<'a> Worker<'a> {
                 Err(e) => return Err(self.taint(id, e)),
             },
         };
-        self.completed(Some(self.resource(id, attrs, false)))
+        let mut rs = self.resource(id, attrs, false);
+        if let Some((old, old_attrs)) = &self.job.deposed {
+            set_deposed(
+                &mut rs,
+                Some(serde_json::json!({ "id": old, "attrs": old_attrs })),
+            );
+        }
+        self.completed(Some(rs))
     }
 
     /// A create failed after the cloud made the object: record it as tainted so it is neither
@@ -629,14 +662,14 @@ impl<'a> Worker<'a> {
         if let Some(r) = &self.job.resume {
             if let Some(op) = &r.op {
                 wait(&self.caller, rt, op, &self.ctx.poll).await?;
-                return self.completed(None);
+                return self.deleted();
             }
             // Started before the crash but not journaled? Wait for it, then see what is left.
             if let Some(op) = self.resume_op(rt, id).await? {
                 wait(&self.caller, rt, &op, &self.ctx.poll).await?;
             }
             if self.read_obj(rt, id).await?.is_none() {
-                return self.completed(None);
+                return self.deleted();
             }
         }
         let answer = self
@@ -653,7 +686,20 @@ impl<'a> Worker<'a> {
             }
             Err(e) => return Err(e.into()),
         }
-        self.completed(None)
+        self.deleted()
+    }
+
+    /// A delete is done: the address goes, or for a deposed object, the address keeps its new
+    /// object without the note of the old one.
+    fn deleted(&self) -> Result<Outcome, StepError> {
+        let rs = match self.job.step {
+            Step::DeleteDeposed => self.job.current.clone().map(|mut rs| {
+                set_deposed(&mut rs, None);
+                rs
+            }),
+            _ => None,
+        };
+        self.completed(rs)
     }
 
     async fn read_data(&self) -> Result<Outcome, StepError> {

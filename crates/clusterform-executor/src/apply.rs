@@ -15,7 +15,7 @@ use crate::action::{self, Ctx, Job, Outcome};
 use crate::cancel::{reached, CancelLevel, CancelToken};
 use crate::events::{Events, NoEvents};
 use crate::graph::{self, Node, Source};
-use crate::journal::{ApplySink, InFlight, Intent, Step};
+use crate::journal::{ApplySink, InFlight, Step};
 use crate::poll::PollOptions;
 use crate::rate::Budgets;
 use crate::resolve::{PlannedValues, Resolve};
@@ -139,8 +139,8 @@ pub async fn apply(
     sink: Arc<dyn ApplySink>,
     opts: ApplyOptions,
 ) -> Result<ApplyReport, ApplyError> {
-    let nodes =
-        graph::build(plan, &opts.in_flight).map_err(|c| ApplyError::Cycle { addresses: c.0 })?;
+    let in_flight = with_deposed(&opts.in_flight, &state);
+    let nodes = graph::build(plan, &in_flight).map_err(|c| ApplyError::Cycle { addresses: c.0 })?;
     let ctx = Arc::new(Ctx {
         sink: sink.clone(),
         events: opts.events.clone(),
@@ -152,7 +152,7 @@ pub async fn apply(
         plan,
         providers,
         opts: &opts,
-        sink,
+        in_flight,
         ctx,
         status: vec![NodeStatus::Waiting; nodes.len()],
         waiting_on: nodes.iter().map(|n| n.deps.len()).collect(),
@@ -173,7 +173,8 @@ struct Run<'a> {
     plan: &'a Plan,
     providers: &'a Providers,
     opts: &'a ApplyOptions,
-    sink: Arc<dyn ApplySink>,
+    /// The journal's in-flight steps plus deletions of deposed objects noted in state.
+    in_flight: Vec<InFlight>,
     ctx: Arc<Ctx>,
     nodes: Vec<Node>,
     status: Vec<NodeStatus>,
@@ -191,14 +192,13 @@ impl Run<'_> {
     }
 
     fn in_flight(&self, address: &Address, step: Step) -> Option<&InFlight> {
-        self.opts
-            .in_flight
+        self.in_flight
             .iter()
             .find(|f| &f.address == address && f.step == step)
     }
 
-    /// A replace interrupted in its second half has finished its first: the journal shows only
-    /// the second in flight (a create-before-destroy writes both intents up front).
+    /// A replace interrupted in its second half has finished its first: only the second is in
+    /// flight (for a create-before-destroy, the old object is noted in the new one's state).
     fn skip_finished_halves(&mut self) {
         for i in 0..self.nodes.len() {
             let Some(n) = self.nodes.get(i) else { continue };
@@ -336,7 +336,10 @@ impl Run<'_> {
                     (Step::Delete, _) => {
                         self.state.resources.remove(&address);
                     }
-                    (Step::Create | Step::Update | Step::Upgrade, Some(rs)) => {
+                    (
+                        Step::Create | Step::Update | Step::Upgrade | Step::DeleteDeposed,
+                        Some(rs),
+                    ) => {
                         self.state.resources.insert(address.clone(), rs);
                     }
                     _ => {}
@@ -412,7 +415,11 @@ impl Run<'_> {
             hops: Vec::new(),
             update_after_upgrade: false,
             depends_on: Vec::new(),
+            current: (step == Step::DeleteDeposed)
+                .then(|| current.cloned())
+                .flatten(),
             resume,
+            deposed: None,
             timeout: Duration::ZERO,
         };
         let key = step.timeout_key();
@@ -458,7 +465,9 @@ impl Run<'_> {
                     });
                 }
                 if step == Step::Create && c.action == Action::Replace && c.create_before_destroy {
-                    self.record_deposed(c, &provider_name)?;
+                    job.deposed =
+                        c.id.clone()
+                            .map(|id| (id, c.before.clone().unwrap_or_default()));
                 }
             }
             None => {
@@ -474,23 +483,6 @@ impl Run<'_> {
             .budgets
             .bucket(&provider_name, provider.rate_limit());
         Ok((job, bucket))
-    }
-
-    /// Before a create-before-destroy makes the new object, journal the old one's deletion, so
-    /// a crash at any point leaves the old id in the journal rather than nowhere.
-    fn record_deposed(&self, c: &clusterform_model::Change, provider: &str) -> Result<(), String> {
-        if self.in_flight(&c.address, Step::DeleteDeposed).is_some() {
-            return Ok(());
-        }
-        let intent = Intent {
-            address: c.address.clone(),
-            provider: provider.to_string(),
-            action: c.action,
-            step: Step::DeleteDeposed,
-            object_id: c.id.clone(),
-            attrs: c.before.clone(),
-        };
-        self.sink.intent(&intent).map_err(|e| e.to_string())
     }
 
     fn report(self) -> ApplyReport {
@@ -543,4 +535,34 @@ impl Run<'_> {
             data: self.data,
         }
     }
+}
+
+/// `in_flight` plus a deletion for every deposed object noted in state (a create-before-destroy
+/// whose new object was recorded but whose old one was not yet deleted when the run stopped).
+fn with_deposed(in_flight: &[InFlight], state: &State) -> Vec<InFlight> {
+    let mut out = in_flight.to_vec();
+    for rs in state.resources.values() {
+        let Some(note) = rs.private.get(crate::action::DEPOSED) else {
+            continue;
+        };
+        let known = out
+            .iter()
+            .any(|f| f.address == rs.address && f.step == Step::DeleteDeposed);
+        let id = note.get("id").and_then(|v| v.as_str());
+        if let (false, Some(id)) = (known, id) {
+            out.push(InFlight {
+                address: rs.address.clone(),
+                provider: rs.provider.clone(),
+                action: Action::Replace,
+                step: Step::DeleteDeposed,
+                object_id: Some(id.to_string()),
+                op: None,
+                checkpoint: None,
+                attrs: note
+                    .get("attrs")
+                    .and_then(|a| serde_json::from_value(a.clone()).ok()),
+            });
+        }
+    }
+    out
 }

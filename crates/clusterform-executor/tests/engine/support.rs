@@ -226,6 +226,9 @@ pub fn replan(p: &Plan, state: &State) -> Plan {
         let settled = match c.action {
             Action::Create => have.is_some(),
             Action::Delete => have.is_none(),
+            Action::Replace => {
+                have.map(|r| r.attributes.get("name")) == c.after.as_ref().map(|a| a.get("name"))
+            }
             Action::Upgrade => {
                 have.map(|r| r.attributes.get("version"))
                     == c.after.as_ref().map(|a| a.get("version"))

@@ -492,6 +492,10 @@ async fn replace_deletes_first_or_creates_first() {
         assert_eq!(world.len(), 1);
         assert_eq!(world[0].name(), Some("new"));
         assert_eq!(report.state.get(&old.address).unwrap().id, world[0].id);
+        assert!(
+            report.state.get(&old.address).unwrap().private.is_null(),
+            "no deposed note left"
+        );
         let steps: Vec<Step> = journal
             .records()
             .iter()
