@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use clusterform_model::{Address, Value};
+use clusterform_model::Value;
 
 use crate::diagnostic::Sink;
 use crate::lower::{Lowerer, Scope, Variables};
@@ -28,7 +28,8 @@ pub(crate) struct ScopeSpec<'e> {
     pub env: bool,
     pub each: Option<(&'e str, &'e Value)>,
     pub no_refs: Option<&'static str>,
-    pub from: Option<Address>,
+    /// Index of the block being lowered.
+    pub from: Option<usize>,
 }
 
 impl Ctx<'_> {

@@ -1,7 +1,7 @@
 //! Dependency cycles among blocks: strongly connected components by an iterative Tarjan (linear
 //! in blocks and edges), each reported as a closed walk that names every block on it.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use clusterform_model::Address;
 
@@ -20,25 +20,14 @@ pub(crate) struct Cycle {
 /// Larger components are listed rather than walked, to keep the work linear.
 const MAX_WALK: usize = 200;
 
-pub(crate) fn cycles(edges: &Edges) -> Vec<Cycle> {
-    // Number the blocks in address order so results do not depend on hash order.
-    let mut ids: BTreeMap<&Address, usize> = BTreeMap::new();
-    for (a, b) in edges.keys() {
-        ids.insert(a, 0);
-        ids.insert(b, 0);
-    }
-    let nodes: Vec<&Address> = ids.keys().copied().collect();
-    for (i, a) in nodes.iter().enumerate() {
-        ids.insert(a, i);
-    }
-    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    let mut spans: HashMap<(usize, usize), &Span> = HashMap::new();
-    for ((a, b), span) in edges {
-        let (Some(&x), Some(&y)) = (ids.get(a), ids.get(b)) else {
-            continue;
-        };
-        adj[x].push(y);
-        spans.insert((x, y), span);
+/// The cycles among blocks `0..names.len()` (numbered in address order, so results are
+/// deterministic) given the edges between them.
+pub(crate) fn cycles(edges: &Edges, names: &[Address]) -> Vec<Cycle> {
+    let mut adj: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
+    for &(x, y) in edges.keys() {
+        if let (Some(list), true) = (adj.get_mut(x), y < names.len()) {
+            list.push(y);
+        }
     }
     for list in &mut adj {
         list.sort_unstable();
@@ -52,12 +41,15 @@ pub(crate) fn cycles(edges: &Edges) -> Vec<Cycle> {
         let walk = closed_walk(&adj, &comp);
         let span = walk
             .get(1)
-            .and_then(|&b| spans.get(&(walk[0], b)))
-            .map(|s| (*s).clone())
+            .and_then(|&b| edges.get(&(walk[0], b)))
+            .cloned()
             .unwrap_or_default();
         let walked = comp.len() <= MAX_WALK;
         out.push(Cycle {
-            walk: walk.into_iter().map(|i| nodes[i].clone()).collect(),
+            walk: walk
+                .into_iter()
+                .filter_map(|i| names.get(i).cloned())
+                .collect(),
             walked,
             span,
         });
@@ -190,10 +182,22 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn edges(list: &[(&str, &str)]) -> Edges {
-        list.iter()
-            .map(|(x, y)| ((a(x), a(y)), Span::default()))
-            .collect()
+    /// Edges by index over the sorted names they mention, and those names.
+    fn edges(list: &[(&str, &str)]) -> (Edges, Vec<Address>) {
+        let mut names: Vec<Address> = list.iter().flat_map(|(x, y)| [a(x), a(y)]).collect();
+        names.sort();
+        names.dedup();
+        let id = |s: &str| names.binary_search(&a(s)).unwrap();
+        let edges = list
+            .iter()
+            .map(|(x, y)| ((id(x), id(y)), Span::default()))
+            .collect();
+        (edges, names)
+    }
+
+    fn cycles_of(list: &[(&str, &str)]) -> Vec<Cycle> {
+        let (e, names) = edges(list);
+        cycles(&e, &names)
     }
 
     fn walk(c: &Cycle) -> String {
@@ -206,31 +210,31 @@ mod tests {
 
     #[test]
     fn finds_a_simple_cycle_in_order() {
-        let c = cycles(&edges(&[
+        let c = cycles_of(&[
             ("t.a", "t.c"),
             ("t.c", "t.b"),
             ("t.b", "t.a"),
             ("t.d", "t.a"),
-        ]));
+        ]);
         assert_eq!(c.len(), 1);
         assert_eq!(walk(&c[0]), "t.a -> t.c -> t.b -> t.a");
     }
 
     #[test]
     fn self_loop_and_acyclic() {
-        let c = cycles(&edges(&[("t.a", "t.a"), ("t.b", "t.c")]));
+        let c = cycles_of(&[("t.a", "t.a"), ("t.b", "t.c")]);
         assert_eq!(c.iter().map(walk).collect::<Vec<_>>(), vec!["t.a -> t.a"]);
-        assert!(cycles(&edges(&[("t.a", "t.b"), ("t.b", "t.c"), ("t.a", "t.c")])).is_empty());
+        assert!(cycles_of(&[("t.a", "t.b"), ("t.b", "t.c"), ("t.a", "t.c")]).is_empty());
     }
 
     #[test]
     fn figure_eight_names_every_block() {
-        let c = cycles(&edges(&[
+        let c = cycles_of(&[
             ("t.a", "t.b"),
             ("t.b", "t.a"),
             ("t.a", "t.c"),
             ("t.c", "t.a"),
-        ]));
+        ]);
         assert_eq!(walk(&c[0]), "t.a -> t.b -> t.a -> t.c -> t.a");
     }
 
@@ -242,7 +246,7 @@ mod tests {
             .map(|w| (w[0].as_str(), w[1].as_str()))
             .collect();
         list.push((names[19_999].as_str(), names[0].as_str()));
-        let c = cycles(&edges(&list));
+        let c = cycles_of(&list);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].walk.len(), 20_001);
         assert!(!c[0].walked);

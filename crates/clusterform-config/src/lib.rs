@@ -8,6 +8,7 @@ mod collect;
 mod ctx;
 mod diagnostic;
 mod duration;
+mod fasthash;
 mod format;
 mod graph;
 mod lower;
@@ -23,6 +24,8 @@ mod variables;
 
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod robustness;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]
@@ -60,8 +63,15 @@ pub fn load(
         .iter()
         .map(|f| sources.add(f.path.clone(), &f.text))
         .collect();
+    let inputs: Vec<(usize, &str)> = stack_ids
+        .iter()
+        .zip(files)
+        .chain(var_ids.iter().zip(&opts.var_files))
+        .map(|(id, f)| (*id, f.text.as_str()))
+        .collect();
+    let mut parsed = raw::parse_all(&inputs).into_iter();
     let mut incomplete = false;
-    let parse = |id, text: &str, sink: &mut Sink| match raw::parse(id, text) {
+    let report = |id, result, sink: &mut Sink| match result {
         Ok(root) => Some(root),
         Err((message, range)) => {
             sink.at(&sources.span(id, range), format!("invalid TOML: {message}"));
@@ -69,16 +79,15 @@ pub fn load(
         }
     };
     let mut roots = Vec::new();
-    for (id, f) in stack_ids.iter().zip(files) {
-        match parse(*id, &f.text, &mut sink) {
+    for id in &stack_ids {
+        match parsed.next().and_then(|r| report(*id, r, &mut sink)) {
             Some(root) => roots.push(root),
             None => incomplete = true,
         }
     }
     let var_roots: Vec<_> = var_ids
         .iter()
-        .zip(&opts.var_files)
-        .filter_map(|(id, f)| parse(*id, &f.text, &mut sink))
+        .filter_map(|id| parsed.next().and_then(|r| report(*id, r, &mut sink)))
         .collect();
 
     let mut collector = Collector {
@@ -116,7 +125,7 @@ pub fn load(
     checker.check_refs(objects.refs.iter().chain(&output_refs));
     checker.check_deps(&objects.deps);
     let edges = std::mem::take(&mut checker.edges);
-    for cycle in graph::cycles(&edges) {
+    for cycle in graph::cycles(&edges, &objects.order) {
         report_cycle(&mut ctx.sink, &cycle);
     }
 

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use clusterform_model::{Address, AttrType, InstanceKey, Mode, Value};
 
 use crate::diagnostic::Sink;
-use crate::raw::{Raw, RawKind};
+use crate::raw::{Entry, Raw, RawKind};
 use crate::source::SourceMap;
 use crate::suggest;
 use crate::template::{parse_template, KeySel, Piece, RefExpr};
@@ -33,8 +33,9 @@ pub(crate) struct RefUse {
     pub expected: Option<AttrType>,
     /// The reference is the whole value (it keeps its type), not part of a string.
     pub alone: bool,
-    /// The block the reference is written in, for the dependency graph.
-    pub from: Option<Address>,
+    /// The index of the block the reference is written in (see `Objects::order`), for the
+    /// dependency graph.
+    pub from: Option<usize>,
 }
 
 /// What a block allows in its expressions.
@@ -47,7 +48,7 @@ pub(crate) struct Scope<'a> {
     /// Why references to resources are not allowed here, if they are not.
     pub no_refs: Option<&'static str>,
     /// The block being lowered, recorded on its references.
-    pub from: Option<Address>,
+    pub from: Option<usize>,
     /// Some file failed to parse: names that may be declared there are not reported as missing.
     pub incomplete: bool,
 }
@@ -69,68 +70,106 @@ impl Lowerer<'_, '_> {
     /// Lowers `raw`, checking it against `ty` (`None`: untyped). `what` names the value in
     /// messages (`tags.env`). `None` means an error was reported and the value is unusable.
     pub fn lower(&mut self, raw: &Raw, ty: Option<&AttrType>, what: &str) -> Option<Spanned<Expr>> {
-        let span = self.span(raw);
+        let value = self.expr(raw, ty, Name::Root(what))?;
+        Some(Spanned {
+            value,
+            span: self.span(raw),
+        })
+    }
+
+    /// The expression of `raw`. Spans are made only for what keeps them (nested values that are
+    /// not literals) and for errors: a large stack lowers hundreds of thousands of values.
+    fn expr(&mut self, raw: &Raw, ty: Option<&AttrType>, name: Name<'_>) -> Option<Expr> {
+        let lit = |v: Value| Some(Expr::Literal(v));
         let expr = match &raw.kind {
-            RawKind::Str { text, exact } => return self.string(raw, text, *exact, ty, what),
-            RawKind::Int(i) => Expr::Literal(Value::Int(*i)),
-            RawKind::Float(f) => Expr::Literal(Value::Float(*f)),
-            RawKind::Bool(b) => Expr::Literal(Value::Bool(*b)),
-            RawKind::Datetime(d) => Expr::Literal(Value::String(d.clone())),
+            RawKind::Str { text, exact } => return self.string(raw, text, *exact, ty, name),
+            RawKind::Int(i) => lit(Value::Int(*i)),
+            RawKind::Float(f) => lit(Value::Float(*f)),
+            RawKind::Bool(b) => lit(Value::Bool(*b)),
+            RawKind::Datetime(d) => lit(Value::String(d.clone())),
             RawKind::Array(items) => {
                 let inner = match ty {
                     None => None,
                     Some(AttrType::List(t)) => Some(t.as_ref()),
                     Some(AttrType::Any) => Some(&AttrType::Any),
-                    Some(t) => return self.mismatch(&span, what, t, "list", None),
+                    Some(t) => return self.mismatch(&self.span(raw), name, t, "list", None),
                 };
                 let mut out = Vec::with_capacity(items.len());
-                let mut ok = true;
                 for (i, item) in items.iter().enumerate() {
-                    match self.lower(item, inner, &format!("{what}[{i}]")) {
-                        Some(e) => out.push(e),
-                        None => ok = false,
-                    }
+                    out.push(self.expr(item, inner, Name::Index(&name, i)));
                 }
-                if !ok {
-                    return None;
-                }
-                fold_list(out)
+                let out: Option<Vec<Expr>> = out.into_iter().collect();
+                return Some(self.fold_list(out?, items));
             }
             RawKind::Table(entries) => {
                 let inner = match ty {
                     None => None,
                     Some(AttrType::Map(t)) => Some(t.as_ref()),
                     Some(AttrType::Any) => Some(&AttrType::Any),
-                    Some(t) => return self.mismatch(&span, what, t, "map", None),
+                    Some(t) => return self.mismatch(&self.span(raw), name, t, "map", None),
                 };
-                let mut out = BTreeMap::new();
-                let mut ok = true;
+                let mut out = Vec::with_capacity(entries.len());
                 for e in entries {
-                    match self.lower(&e.value, inner, &format!("{what}.{}", e.key)) {
-                        Some(x) => {
-                            out.insert(e.key.clone(), x);
-                        }
-                        None => ok = false,
-                    }
+                    out.push(self.expr(&e.value, inner, Name::Key(&name, &e.key)));
                 }
-                if !ok {
-                    return None;
-                }
-                fold_map(out)
+                let out: Option<Vec<Expr>> = out.into_iter().collect();
+                return Some(self.fold_map(out?, entries));
             }
         };
-        if let (Expr::Literal(v), Some(t)) = (&expr, ty) {
+        if let (Some(Expr::Literal(v)), Some(t)) = (&expr, ty) {
             if !t.accepts(v) {
-                return self.mismatch(&span, what, t, v.type_name(), None);
+                return self.mismatch(&self.span(raw), name, t, v.type_name(), None);
             }
         }
-        Some(Spanned { value: expr, span })
+        expr
+    }
+
+    /// A list of literals is itself a literal; otherwise each item keeps its span.
+    fn fold_list(&self, items: Vec<Expr>, raws: &[Raw]) -> Expr {
+        if items.iter().all(|i| matches!(i, Expr::Literal(_))) {
+            let values = items.into_iter().filter_map(|i| match i {
+                Expr::Literal(v) => Some(v),
+                _ => None,
+            });
+            return Expr::Literal(Value::List(values.collect()));
+        }
+        Expr::List(
+            items
+                .into_iter()
+                .zip(raws)
+                .map(|(value, r)| Spanned {
+                    value,
+                    span: self.span(r),
+                })
+                .collect(),
+        )
+    }
+
+    /// A map of literals is itself a literal; otherwise each value keeps its span.
+    fn fold_map(&self, items: Vec<Expr>, entries: &[Entry]) -> Expr {
+        if items.iter().all(|i| matches!(i, Expr::Literal(_))) {
+            let values = items.into_iter().zip(entries).filter_map(|(i, e)| match i {
+                Expr::Literal(v) => Some((e.key.clone(), v)),
+                _ => None,
+            });
+            return Expr::Literal(Value::Map(values.collect()));
+        }
+        let spanned = items.into_iter().zip(entries).map(|(value, e)| {
+            (
+                e.key.clone(),
+                Spanned {
+                    value,
+                    span: self.span(&e.value),
+                },
+            )
+        });
+        Expr::Map(spanned.collect())
     }
 
     fn mismatch<T>(
         &mut self,
         span: &Span,
-        what: &str,
+        what: Name<'_>,
         ty: &AttrType,
         found: &str,
         via: Option<&str>,
@@ -157,93 +196,93 @@ impl Lowerer<'_, '_> {
         text: &str,
         exact: bool,
         ty: Option<&AttrType>,
-        what: &str,
-    ) -> Option<Spanned<Expr>> {
-        let span = self.span(raw);
-        // Offsets inside an exact string map to the file (after the opening quote).
-        let sub = |r: std::ops::Range<usize>| match exact {
-            true => self.sources.span(
+        name: Name<'_>,
+    ) -> Option<Expr> {
+        // Offsets inside an exact string map to the file (after the opening quote); otherwise
+        // the whole string is the best place to point at.
+        let sub = |this: &Self, r: std::ops::Range<usize>| match exact {
+            true => this.sources.span(
                 raw.file,
                 raw.range.start + 1 + r.start..raw.range.start + 1 + r.end,
             ),
-            false => span.clone(),
+            false => this.span(raw),
         };
+        let accepts_string = ty.is_none_or(|t| t.accepts(&Value::String(String::new())));
+        if !text.contains('$') && accepts_string {
+            return Some(Expr::Literal(Value::String(text.to_string())));
+        }
         let pieces = match parse_template(text) {
             Ok(p) => p,
             Err(e) => {
-                let at = sub(e.range);
+                let at = sub(self, e.range);
                 self.sink.at_hint(&at, e.message, e.hint);
                 return None;
             }
         };
         if let [Piece::Ref { expr, range }] = pieces.as_slice() {
-            let at = sub(range.clone());
-            let expr = match self.resolve(expr, &at, ty, true)? {
-                Resolved::Value(v, via) => {
-                    if let Some(t) = ty {
-                        if !t.accepts(&v) {
-                            return self.mismatch(&at, what, t, v.type_name(), Some(&via));
-                        }
+            let at = sub(self, range.clone());
+            return match self.resolve(expr, &at, ty, true)? {
+                Resolved::Value(v, via) => match ty {
+                    Some(t) if !t.accepts(&v) => {
+                        self.mismatch(&at, name, t, v.type_name(), Some(&via))
                     }
-                    Expr::Literal(v)
-                }
-                Resolved::Ref(r) => Expr::Ref(r),
+                    _ => Some(Expr::Literal(v)),
+                },
+                Resolved::Ref(r) => Some(Expr::Ref(r)),
             };
-            return Some(Spanned { value: expr, span });
         }
-        if let Some(t) = ty {
-            if !t.accepts(&Value::String(String::new())) {
-                if pieces.iter().any(|p| matches!(p, Piece::Ref { .. })) {
-                    return self.mismatch(&span, what, t, "a string template", None);
-                }
-                // `"2"` where a number is wanted is most likely a quoted number.
-                let scalar = text.parse::<f64>().is_ok() || text.parse::<bool>().is_ok();
-                let hint = scalar.then(|| "remove the quotes".to_string());
-                self.sink.at_hint(
-                    &span,
-                    format!("`{what}` must be {}, found string", article(t)),
-                    hint,
-                );
-                return None;
+        if let (Some(t), false) = (ty, accepts_string) {
+            let span = self.span(raw);
+            if pieces.iter().any(|p| matches!(p, Piece::Ref { .. })) {
+                return self.mismatch(&span, name, t, "a string template", None);
             }
+            // `"2"` where a number is wanted is most likely a quoted number.
+            let scalar = text.parse::<f64>().is_ok() || text.parse::<bool>().is_ok();
+            let hint = scalar.then(|| "remove the quotes".to_string());
+            self.sink.at_hint(
+                &span,
+                format!("`{name}` must be {}, found string", article(t)),
+                hint,
+            );
+            return None;
         }
         let mut parts: Vec<TemplatePart> = Vec::new();
         let mut ok = true;
         for piece in pieces {
-            match piece {
-                Piece::Text(t) => push_text(&mut parts, &t),
-                Piece::Ref { expr, range } => {
-                    let at = sub(range);
-                    match self.resolve(&expr, &at, Some(&AttrType::String), false) {
-                        Some(Resolved::Value(v, via)) => {
-                            match interpolate(&v) {
-                                Some(s) => push_text(&mut parts, &s),
-                                None => {
-                                    let msg = format!(
-                                        "cannot put a {} into a string (from `{via}`)",
-                                        v.type_name()
-                                    );
-                                    let hint = format!("use the reference alone, as the whole value: \"${{{via}}}\"");
-                                    self.sink.at_hint(&at, msg, Some(hint));
-                                    ok = false;
-                                }
-                            }
-                        }
-                        Some(Resolved::Ref(r)) => parts.push(TemplatePart::Ref(r)),
-                        None => ok = false,
-                    }
+            let (expr, range) = match piece {
+                Piece::Text(t) => {
+                    push_text(&mut parts, &t);
+                    continue;
                 }
+                Piece::Ref { expr, range } => (expr, range),
+            };
+            let at = sub(self, range);
+            match self.resolve(&expr, &at, Some(&AttrType::String), false) {
+                Some(Resolved::Value(v, via)) => match interpolate(&v) {
+                    Some(s) => push_text(&mut parts, &s),
+                    None => {
+                        let msg = format!(
+                            "cannot put a {} into a string (from `{via}`)",
+                            v.type_name()
+                        );
+                        let hint =
+                            format!("use the reference alone, as the whole value: \"${{{via}}}\"");
+                        self.sink.at_hint(&at, msg, Some(hint));
+                        ok = false;
+                    }
+                },
+                Some(Resolved::Ref(r)) => parts.push(TemplatePart::Ref(r)),
+                None => ok = false,
             }
         }
         if !ok {
             return None;
         }
-        let expr = match parts.as_slice() {
+        Some(match parts.as_slice() {
             [] => Expr::Literal(Value::String(String::new())),
             [TemplatePart::Text(t)] => Expr::Literal(Value::String(t.clone())),
             _ => Expr::Template(parts),
-        };
-        Some(Spanned { value: expr, span })
+        })
     }
 
     /// What a `${...}` stands for here: a value substituted at load, or a reference kept.
@@ -368,7 +407,7 @@ impl Lowerer<'_, '_> {
                     span: at.clone(),
                     expected: expected.cloned(),
                     alone,
-                    from: self.scope.from.clone(),
+                    from: self.scope.from,
                 });
                 Some(Resolved::Ref(reference))
             }
@@ -405,6 +444,24 @@ impl Lowerer<'_, '_> {
             }
         }
         Some(cur.clone())
+    }
+}
+
+/// A value's name in messages, rendered only when a message needs it: `tags.env`, `list[0]`.
+#[derive(Clone, Copy)]
+enum Name<'p> {
+    Root(&'p str),
+    Key(&'p Name<'p>, &'p str),
+    Index(&'p Name<'p>, usize),
+}
+
+impl std::fmt::Display for Name<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Name::Root(s) => f.write_str(s),
+            Name::Key(parent, k) => write!(f, "{parent}.{k}"),
+            Name::Index(parent, i) => write!(f, "{parent}[{i}]"),
+        }
     }
 }
 
@@ -461,30 +518,6 @@ fn push_text(parts: &mut Vec<TemplatePart>, text: &str) {
     } else if !text.is_empty() {
         parts.push(TemplatePart::Text(text.to_string()));
     }
-}
-
-/// A list of literals is itself a literal.
-fn fold_list(items: Vec<Spanned<Expr>>) -> Expr {
-    if items.iter().all(|i| matches!(i.value, Expr::Literal(_))) {
-        let values = items.into_iter().filter_map(|i| match i.value {
-            Expr::Literal(v) => Some(v),
-            _ => None,
-        });
-        return Expr::Literal(Value::List(values.collect()));
-    }
-    Expr::List(items)
-}
-
-/// A map of literals is itself a literal.
-fn fold_map(items: BTreeMap<String, Spanned<Expr>>) -> Expr {
-    if items.values().all(|i| matches!(i.value, Expr::Literal(_))) {
-        let values = items.into_iter().filter_map(|(k, i)| match i.value {
-            Expr::Literal(v) => Some((k, v)),
-            _ => None,
-        });
-        return Expr::Literal(Value::Map(values.collect()));
-    }
-    Expr::Map(items)
 }
 
 #[cfg(test)]

@@ -71,8 +71,11 @@ impl Raw {
     }
 }
 
+/// A parsed file, or the message and byte range of its first syntax error.
+pub(crate) type Parsed = Result<Raw, (String, Range<usize>)>;
+
 /// Parses one file. The error is the message and byte range of the first syntax error.
-pub(crate) fn parse(file: FileId, text: &str) -> Result<Raw, (String, Range<usize>)> {
+pub(crate) fn parse(file: FileId, text: &str) -> Parsed {
     let doc = ImDocument::parse(text).map_err(|e| {
         let range = e.span().unwrap_or(0..0);
         (e.message().trim_end().to_string(), range)
@@ -80,6 +83,45 @@ pub(crate) fn parse(file: FileId, text: &str) -> Result<Raw, (String, Range<usiz
     let conv = Converter { file, text };
     let root = conv.table(doc.as_table(), 0..0);
     Ok(root)
+}
+
+/// Stacks this large (in bytes, over several files) are parsed on a few threads.
+const PARALLEL_BYTES: usize = 256 * 1024;
+const MAX_THREADS: usize = 4;
+
+/// Parses several files, in input order. A large multi-file stack is split over a few scoped
+/// threads, since parsing is most of the time a load takes.
+pub(crate) fn parse_all(inputs: &[(FileId, &str)]) -> Vec<Parsed> {
+    let total: usize = inputs.iter().map(|(_, t)| t.len()).sum();
+    if inputs.len() < 2 || total < PARALLEL_BYTES {
+        return inputs.iter().map(|(id, text)| parse(*id, text)).collect();
+    }
+    let threads = inputs.len().min(MAX_THREADS);
+    let mut slots: Vec<Option<Parsed>> = inputs.iter().map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mine = inputs.iter().enumerate().skip(t).step_by(threads);
+                    mine.map(|(i, (id, text))| (i, parse(*id, text)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            // A parser panic is a bug; it is re-raised here rather than hidden.
+            let done = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            for (i, r) in done {
+                if let Some(slot) = slots.get_mut(i) {
+                    *slot = Some(r);
+                }
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(("file was not parsed".into(), 0..0))))
+        .collect()
 }
 
 /// Parses one TOML value written alone (`--var k=v`); `None` if it is not one.

@@ -2,7 +2,7 @@
 //! the instance key fits its `for_each`, the attribute exists in the target's schema, and the
 //! value's type fits where it is used. Yields the dependency edges between blocks.
 
-use std::collections::{HashMap, HashSet};
+use crate::fasthash::{FastMap, FastSet};
 
 use clusterform_model::{Address, AttrType, InstanceKey, Mode};
 
@@ -14,11 +14,12 @@ use crate::suggest;
 use crate::types::{Span, Spanned};
 
 /// A dependency of one block on another, with where it is written (the first place).
-pub(crate) type Edges = HashMap<(Address, Address), Span>;
+/// Keyed by block indices (see `Objects::order`).
+pub(crate) type Edges = FastMap<(usize, usize), Span>;
 
 pub(crate) struct Checker<'c, 'a, 's> {
     pub ctx: &'c mut Ctx<'a>,
-    pub blocks: &'c HashMap<Address, BlockInfo<'s>>,
+    pub blocks: &'c FastMap<Address, BlockInfo<'s>>,
     /// Every block address as text, built on the first miss (for suggestions).
     names: Option<Vec<String>>,
     pub edges: Edges,
@@ -30,33 +31,33 @@ impl<'c, 'a, 's> Checker<'c, 'a, 's> {
             ctx,
             blocks: &objects.blocks,
             names: None,
-            edges: Edges::new(),
+            edges: Edges::default(),
         }
     }
 
     /// Checks references; a for_each body repeats its references once per instance, and each
     /// distinct one is checked once.
     pub fn check_refs<'r>(&mut self, refs: impl IntoIterator<Item = &'r RefUse>) {
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         for r in refs {
-            if !seen.insert((&r.reference, r.span.start, &r.span.file, r.from.as_ref())) {
+            if !seen.insert((&r.reference, r.span.start, &r.span.file, r.from)) {
                 continue;
             }
             self.check(r);
         }
     }
 
-    pub fn check_deps(&mut self, deps: &[(Address, Spanned<Address>)]) {
+    pub fn check_deps(&mut self, deps: &[(usize, Spanned<Address>)]) {
         for (from, dep) in deps {
             let target = dep.value.block();
-            if self.find(&target, &dep.span).is_none() {
+            let Some(info) = self.find(&target, &dep.span) else {
                 continue;
-            }
+            };
             if let Some(key) = &dep.value.key {
                 self.check_key(&target, key, &dep.span);
             }
             self.edges
-                .entry((from.clone(), target))
+                .entry((*from, info.index))
                 .or_insert_with(|| dep.span.clone());
         }
     }
@@ -126,18 +127,26 @@ impl<'c, 'a, 's> Checker<'c, 'a, 's> {
 
     fn check(&mut self, r: &RefUse) {
         let target = &r.reference.target;
-        let block = target.block();
-        let Some(info) = self.find(&block, &r.span) else {
+        // Most references name a block without a key: look it up without copying it.
+        let owned;
+        let block = match target.key {
+            None => target,
+            Some(_) => {
+                owned = target.block();
+                &owned
+            }
+        };
+        let Some(info) = self.find(block, &r.span) else {
             return;
         };
-        if let Some(from) = &r.from {
+        if let Some(from) = r.from {
             self.edges
-                .entry((from.clone(), block.clone()))
+                .entry((from, info.index))
                 .or_insert_with(|| r.span.clone());
         }
         let whole = match (&target.key, &info.instances) {
             (Some(k), _) => {
-                if !self.check_key(&block, k, &r.span) {
+                if !self.check_key(block, k, &r.span) {
                     return;
                 }
                 false

@@ -2,7 +2,9 @@
 //! schema, attributes checked against it (unknown, computed-only, missing, wrong type), and one
 //! `ResourceConfig` lowered per instance.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::fasthash::FastMap;
 
 use clusterform_model::{Address, AttrSchema, Mode, Presence, ProviderSchema, ResourceSchema};
 
@@ -20,6 +22,8 @@ pub(crate) struct BlockInfo<'s> {
     /// `None` when the type is unknown (already reported): its attributes are not checked.
     pub schema: Option<&'s ResourceSchema>,
     pub instances: Instances,
+    /// Position in `Objects::order`.
+    pub index: usize,
 }
 
 /// Every resource and data block, lowered.
@@ -28,16 +32,24 @@ pub(crate) struct Objects<'s> {
     pub resources: Vec<ResourceConfig>,
     pub data: Vec<ResourceConfig>,
     /// By block address (no instance key).
-    pub blocks: HashMap<Address, BlockInfo<'s>>,
+    pub blocks: FastMap<Address, BlockInfo<'s>>,
+    /// Every block address by index, in address order (the dependency graph's node numbers).
+    pub order: Vec<Address>,
     pub refs: Vec<RefUse>,
     /// `depends_on` entries, from the block that declares them.
-    pub deps: Vec<(Address, Spanned<Address>)>,
+    pub deps: Vec<(usize, Spanned<Address>)>,
     /// Providers used by some block, with the first block's header (for implicit configs).
     pub used_providers: BTreeMap<String, Span>,
 }
 
 pub(crate) fn objects<'s>(ctx: &mut Ctx<'s>, col: &Collected<'_>) -> Objects<'s> {
     let mut out = Objects::default();
+    // Sized up front: growing these large vectors step by step showed up in profiles.
+    let blocks = col.resources.len() + col.data.len();
+    out.resources.reserve(col.resources.len());
+    out.refs.reserve(blocks);
+    out.order.reserve(blocks);
+    out.blocks.reserve(blocks);
     let mut unconfigured = HashSet::new();
     for (mode, map) in [(Mode::Managed, &col.resources), (Mode::Data, &col.data)] {
         for ((ty, name), block) in map {
@@ -63,6 +75,7 @@ fn object<'s>(
     addr: Address,
     block: Block<'_>,
 ) {
+    let index = out.order.len();
     let header = block.span(ctx.sources);
     let provider = ProviderSchema::provider_of(&addr.type_name).to_string();
     let schema = schema_for(ctx, &addr, &header);
@@ -101,7 +114,7 @@ fn object<'s>(
     };
     for (key, value) in keyed {
         let mut spec = ScopeSpec {
-            from: Some(addr.clone()),
+            from: Some(index),
             ..ScopeSpec::default()
         };
         let placeholder = clusterform_model::Value::Unknown;
@@ -142,8 +155,16 @@ fn object<'s>(
         }
     }
     out.deps
-        .extend(meta.depends_on.into_iter().map(|d| (addr.clone(), d)));
-    out.blocks.insert(addr, BlockInfo { schema, instances });
+        .extend(meta.depends_on.into_iter().map(|d| (index, d)));
+    out.order.push(addr.clone());
+    out.blocks.insert(
+        addr,
+        BlockInfo {
+            schema,
+            instances,
+            index,
+        },
+    );
 }
 
 /// The schema of a block's type, reporting an unknown provider or type.
