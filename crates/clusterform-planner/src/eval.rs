@@ -46,6 +46,14 @@ impl PlannedValues {
         self.values.insert(addr, Planned::AllUnknown);
     }
 
+    /// Removes and returns an instance's planned attributes (once nothing is left to evaluate).
+    pub fn take(&mut self, addr: &Address) -> Option<Attrs> {
+        match self.values.remove(addr) {
+            Some(Planned::Attrs(a)) => Some(a),
+            _ => None,
+        }
+    }
+
     pub fn get(&self, addr: &Address) -> Option<&Attrs> {
         match self.values.get(addr) {
             Some(Planned::Attrs(a)) => Some(a),

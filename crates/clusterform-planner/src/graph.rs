@@ -3,7 +3,7 @@
 //! topological, with ties broken by address.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use clusterform_config::{Config, ResourceConfig};
 use clusterform_model::{Address, State};
@@ -183,28 +183,28 @@ impl DepGraph {
 /// A reference or `depends_on` entry that names nothing is an error; a recorded dependency that
 /// no longer exists is dropped, since it can no longer constrain any order.
 pub fn dependency_graph(config: &Config, state: &State) -> Result<DepGraph, PlanErrors> {
-    let mut addrs: BTreeSet<&Address> = BTreeSet::new();
-    let mut configured: HashSet<&Address> = HashSet::new();
+    // Address -> declared in the config; a BTreeMap so nodes are inserted in address order.
+    let mut addrs: BTreeMap<&Address, bool> = BTreeMap::new();
     for r in config.resources.iter().chain(&config.data) {
-        addrs.insert(&r.address);
-        configured.insert(&r.address);
+        addrs.insert(&r.address, true);
     }
-    addrs.extend(state.resources.keys());
+    for a in state.resources.keys() {
+        addrs.entry(a).or_insert(false);
+    }
 
     let mut g = DepGraph::default();
-    for a in addrs {
+    g.index.reserve(addrs.len());
+    // Only `for_each` instances can be named by their block; plain ones resolve by index.
+    let mut blocks: HashMap<Address, Vec<NodeIndex>> = HashMap::new();
+    for (a, in_config) in addrs {
         let n = g.graph.add_node(GraphNode {
             address: a.clone(),
-            in_config: configured.contains(a),
+            in_config,
         });
         g.index.insert(a.clone(), n);
-    }
-    let mut blocks: HashMap<Address, Vec<NodeIndex>> = HashMap::new();
-    for n in g.graph.node_indices() {
-        blocks
-            .entry(g.graph[n].address.block())
-            .or_default()
-            .push(n);
+        if a.key.is_some() {
+            blocks.entry(a.block()).or_default().push(n);
+        }
     }
     let resolve = |target: &Address, only_config: bool| -> Vec<NodeIndex> {
         let found = match g.index.get(target) {
@@ -224,8 +224,8 @@ pub fn dependency_graph(config: &Config, state: &State) -> Result<DepGraph, Plan
         let Some(me) = g.node(&r.address) else {
             continue;
         };
-        for dep in config_dependencies(r) {
-            let found = resolve(&dep, true);
+        for dep in dependency_refs(r) {
+            let found = resolve(dep, true);
             if found.is_empty() {
                 errors.push(
                     PlanError::new(
@@ -265,15 +265,23 @@ pub fn dependency_graph(config: &Config, state: &State) -> Result<DepGraph, Plan
 /// The addresses one config instance depends on: every reference target and `depends_on` entry,
 /// deduplicated and sorted.
 pub fn config_dependencies(r: &ResourceConfig) -> BTreeSet<Address> {
-    let mut out = BTreeSet::new();
+    dependency_refs(r).into_iter().cloned().collect()
+}
+
+/// `config_dependencies` without cloning, for the hot path of graph building.
+fn dependency_refs(r: &ResourceConfig) -> Vec<&Address> {
+    let mut out: Vec<&Address> = Vec::new();
     for e in r.attrs.values() {
-        for reference in e.value.references() {
-            out.insert(reference.target.clone());
-        }
+        out.extend(
+            e.value
+                .references()
+                .into_iter()
+                .map(|reference| &reference.target),
+        );
     }
-    for d in &r.depends_on {
-        out.insert(d.value.clone());
-    }
+    out.extend(r.depends_on.iter().map(|d| &d.value));
+    out.sort();
+    out.dedup();
     out
 }
 

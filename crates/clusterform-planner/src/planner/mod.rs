@@ -49,17 +49,23 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanErrors> {
         }
     }
 
-    // Creates, updates and reads in dependency order; deletes last, dependents first.
+    let outputs = evaluate_outputs(input.config, input.refreshed, &w.values, input.options.mode);
+    // Creates, updates and reads in dependency order; deletes last, dependents first. A managed
+    // change's `after` is moved out of the planned values rather than copied twice during the walk.
     let mut changes = Vec::with_capacity(w.changes.len());
     for n in &order {
         if w.changes.get(n).is_some_and(|c| c.action != Action::Delete) {
-            changes.extend(w.changes.remove(n));
+            if let Some(mut c) = w.changes.remove(n) {
+                if c.after.is_none() {
+                    c.after = w.values.take(&c.address);
+                }
+                changes.push(c);
+            }
         }
     }
     for n in &reverse {
         changes.extend(w.changes.remove(n));
     }
-    let outputs = evaluate_outputs(input.config, input.refreshed, &w.values, input.options.mode);
     let prior = input.prior;
     let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,

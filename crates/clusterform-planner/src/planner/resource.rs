@@ -52,8 +52,8 @@ impl<'a, 'g> Walk<'a, 'g> {
                 change.reason = Some(REASON_GONE.to_string());
                 change.drift = self.drift_of(addr, Some(schema));
             }
-            self.values.insert(addr.clone(), after.clone());
-            change.after = Some(after);
+            // `after` lives in the planned values until assembly moves it into the change.
+            self.values.insert(addr.clone(), after);
             return;
         };
         change.id = Some(rec.id.clone());
@@ -92,8 +92,7 @@ impl<'a, 'g> Walk<'a, 'g> {
             outcome.after
         };
         change.disruption = disruption(change.action);
-        self.values.insert(addr.clone(), after.clone());
-        change.after = Some(after);
+        self.values.insert(addr.clone(), after);
     }
 
     fn upgrade_hops(
