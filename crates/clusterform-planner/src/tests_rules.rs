@@ -498,3 +498,32 @@ fn ten_thousand_instances_plan_correctly() {
     let plan = Fixture::new(cfg, st).ok();
     assert!(!plan.has_changes());
 }
+
+#[test]
+fn providers_missing_from_the_hook_map_get_default_hooks() {
+    let cfg = config(vec![cluster("test_cluster.a", "a", "v1.28")]);
+    let f = Fixture::new(
+        cfg,
+        state(vec![cluster_state("test_cluster.a", "a", "v1.28.3-r0")]),
+    );
+    let hooks = crate::HookMap::new();
+    let input = crate::PlanInput {
+        config: &f.config,
+        prior: &f.prior,
+        refreshed: &f.refreshed,
+        data: &f.data,
+        schemas: &f.schemas,
+        hooks: &hooks,
+        fingerprints: &f.fingerprints,
+        options: &f.options,
+    };
+    let plan = crate::plan(&input).unwrap();
+    let c = change(&plan, "test_cluster.a");
+    // Plain equality sees a version change, and the default expansion is a single hop.
+    assert_eq!(c.action, Action::Upgrade);
+    assert_eq!(c.upgrade.len(), 1);
+    assert_eq!(
+        (c.upgrade[0].from.as_str(), c.upgrade[0].to.as_str()),
+        ("v1.28.3-r0", "v1.28")
+    );
+}
