@@ -93,6 +93,10 @@ pub struct ApplyReport {
     pub state: State,
     /// Results of data sources read during apply.
     pub data: BTreeMap<Address, Attrs>,
+    /// In-flight steps from an interrupted run that this plan has nothing to do with and whose
+    /// address is not in state (e.g. a create whose resource left the config): the object may
+    /// exist in the cloud unrecorded, so they stay in the journal for a person to look at.
+    pub unresolved: Vec<InFlight>,
 }
 
 impl ApplyReport {
@@ -161,8 +165,10 @@ pub async fn apply(
         failures: Vec::new(),
         data: BTreeMap::new(),
         halted: None,
+        unresolved: Vec::new(),
         ready: VecDeque::new(),
     };
+    run.settle_stale();
     run.skip_finished_halves();
     run.ready = (0..run.nodes.len()).filter(|&i| run.is_ready(i)).collect();
     run.walk().await;
@@ -183,6 +189,7 @@ struct Run<'a> {
     failures: Vec<(usize, String)>,
     data: BTreeMap<Address, Attrs>,
     halted: Option<String>,
+    unresolved: Vec<InFlight>,
     ready: VecDeque<usize>,
 }
 
@@ -195,6 +202,32 @@ impl Run<'_> {
         self.in_flight
             .iter()
             .find(|f| &f.address == address && f.step == step)
+    }
+
+    /// In-flight steps the plan has no step for (refresh showed them finished, e.g. an upgrade
+    /// that completed while the engine was down): their address's refreshed state settles them.
+    fn settle_stale(&mut self) {
+        let stale: Vec<InFlight> = self
+            .in_flight
+            .iter()
+            .filter(|f| {
+                !self
+                    .nodes
+                    .iter()
+                    .any(|n| n.address == f.address && n.step == f.step)
+            })
+            .cloned()
+            .collect();
+        for f in stale {
+            match self.state.get(&f.address) {
+                Some(rs) => {
+                    if let Err(e) = self.ctx.sink.completed(&f.address, f.step, Some(rs)) {
+                        self.halted.get_or_insert(e.to_string());
+                    }
+                }
+                None => self.unresolved.push(f),
+            }
+        }
     }
 
     /// A replace interrupted in its second half has finished its first: only the second is in
@@ -533,6 +566,7 @@ impl Run<'_> {
             halted: self.halted,
             state: self.state,
             data: self.data,
+            unresolved: self.unresolved,
         }
     }
 }

@@ -12,8 +12,7 @@ use crate::journal::{InFlight, Step};
 pub(crate) enum Source {
     /// `plan.changes[i]`.
     Change(usize),
-    /// An in-flight deletion of a deposed object that the plan no longer mentions:
-    /// `in_flight[i]`.
+    /// An in-flight deletion that the plan no longer mentions: `in_flight[i]`.
     Orphan(usize),
 }
 
@@ -83,16 +82,17 @@ pub(crate) fn build(plan: &Plan, in_flight: &[InFlight]) -> Result<Vec<Node>, Cy
         }
     }
     for (i, f) in in_flight.iter().enumerate() {
-        let mentioned = plan
-            .change(&f.address)
-            .is_some_and(|c| c.action == Action::Replace);
-        if f.step == Step::DeleteDeposed && !mentioned {
-            push(
-                &mut nodes,
-                Source::Orphan(i),
-                &f.address,
-                Step::DeleteDeposed,
-            );
+        // A deletion the plan no longer mentions (the old object of a replace, or an object
+        // refresh no longer finds) still runs: it waits for or confirms the delete and settles
+        // the journal entry.
+        let action = plan.change(&f.address).map(|c| c.action);
+        let orphan = match f.step {
+            Step::DeleteDeposed => action != Some(Action::Replace),
+            Step::Delete => !matches!(action, Some(Action::Delete | Action::Replace)),
+            _ => false,
+        };
+        if orphan {
+            push(&mut nodes, Source::Orphan(i), &f.address, f.step);
         }
     }
     for c in &plan.changes {

@@ -15,6 +15,7 @@ mod rate;
 mod refresh;
 mod resolve;
 mod retry;
+mod state_journal;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub use rate::{Budgets, TokenBucket};
 pub use refresh::{diff, refresh, DataRequest, RefreshError, RefreshOptions, RefreshResult};
 pub use resolve::{known_values, PlannedValues, Resolve};
 pub use retry::RetryOptions;
+pub use state_journal::{in_flight_from, StateJournal};
 
 /// The configured providers of a run, by name (`Change::provider`, `ResourceState::provider`).
 pub type Providers = BTreeMap<String, Arc<dyn Provider>>;

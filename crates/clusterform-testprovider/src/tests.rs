@@ -120,7 +120,7 @@ async fn upgrade_steps_must_run_in_order() {
         .unwrap_err()
         .to_string()
         .contains("before step 0 completed"));
-    for i in 0..3 {
+    for (i, name) in HOP_STEPS.iter().enumerate() {
         let op = pending(
             c.upgrade_step(
                 &id,
@@ -151,7 +151,7 @@ async fn upgrade_steps_must_run_in_order() {
         }
         advance(Duration::from_secs(60)).await;
         assert!(matches!(c.poll(&op).await.unwrap(), Poll::Done { .. }));
-        earlier.insert(HOP_STEPS[i].to_string(), op);
+        earlier.insert(name.to_string(), op);
     }
     assert_eq!(
         p.object(CLUSTER, "a").unwrap().attrs.get("version"),

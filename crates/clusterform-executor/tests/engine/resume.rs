@@ -6,13 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clusterform_executor::{
-    apply, refresh, ApplyOptions, MemoryJournal, Record, RefreshOptions, Step,
+    apply, in_flight_from, refresh, ApplyOptions, ApplySink, MemoryJournal, Record, RefreshOptions,
+    StateJournal, Step,
 };
 use clusterform_model::{Plan, State, Value};
+use clusterform_state::{FileJournal, Journal};
 use clusterform_testprovider::{TestProvider, ADDON, CLUSTER};
 use tokio::time::timeout;
 
 use crate::support::*;
+
+/// Where the journal lives in a crash test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Backend {
+    Memory,
+    /// `clusterform-state`'s file journal, through `StateJournal`.
+    File,
+}
 
 /// Runs `plan` until `crash_after` (dropping the apply future, as a killed process), then
 /// revives the provider, folds the journal into state, re-plans and resumes with the in-flight
@@ -24,39 +34,81 @@ async fn crash_and_resume(
     state0: State,
     crash_after: Duration,
 ) -> (Vec<Record>, State) {
-    let journal = Arc::new(MemoryJournal::new());
+    crash_and_resume_on(Backend::Memory, p, providers, plan0, state0, crash_after).await
+}
+
+async fn crash_and_resume_on(
+    backend: Backend,
+    p: &TestProvider,
+    providers: &clusterform_executor::Providers,
+    plan0: &Plan,
+    state0: State,
+    crash_after: Duration,
+) -> (Vec<Record>, State) {
+    let dir = tempfile::tempdir().unwrap();
+    let file: Arc<dyn Journal> = Arc::new(FileJournal::new(dir.path().join("journal")));
+    let memory = Arc::new(MemoryJournal::new());
+    let sink = || -> Arc<dyn ApplySink> {
+        match backend {
+            Backend::Memory => memory.clone(),
+            Backend::File => Arc::new(StateJournal::new(file.clone()).unwrap()),
+        }
+    };
     let first = timeout(
         crash_after,
-        apply(plan0, state0.clone(), providers, journal.clone(), opts()),
+        apply(plan0, state0.clone(), providers, sink(), opts()),
     )
     .await;
     if let Ok(report) = first {
         // Finished before the crash: nothing to resume.
-        return (journal.records(), report.unwrap().state);
+        return (memory.records(), report.unwrap().state);
     }
     tokio::time::sleep(Duration::from_secs(90)).await;
     p.revive();
-    let records = journal.records();
+    let records = memory.records();
     // What the CLI does next: fold the journal into state, refresh, plan again.
-    let folded = state_after(&state0, &records);
+    let (folded, in_flight) = match backend {
+        Backend::Memory => (state_after(&state0, &records), memory.in_flight()),
+        Backend::File => {
+            let (s, open) = file.replay(&state0).unwrap();
+            (s, in_flight_from(&open))
+        }
+    };
     let state1 = refresh(&folded, providers, RefreshOptions::default())
         .await
         .unwrap()
         .state;
     let plan1 = replan(plan0, &state1);
     let o = ApplyOptions {
-        in_flight: journal.in_flight(),
+        in_flight,
         ..opts()
     };
-    let journal2 = Arc::new(MemoryJournal::new());
-    let report = apply(&plan1, state1, providers, journal2.clone(), o)
-        .await
-        .unwrap();
+    let second = sink();
+    let report = apply(&plan1, state1, providers, second, o).await.unwrap();
     assert!(
         report.is_success(),
-        "resume after {crash_after:?}: {report:#?}"
+        "resume after {crash_after:?} ({backend:?}): {report:#?}"
     );
-    assert!(journal2.in_flight().is_empty());
+    assert!(report.unresolved.is_empty(), "{:?}", report.unresolved);
+    let still_open = match backend {
+        Backend::Memory => memory.in_flight().len(),
+        Backend::File => file.replay(&state0).unwrap().1.len(),
+    };
+    assert_eq!(
+        still_open,
+        0,
+        "everything settled ({backend:?}) after {crash_after:?}: {:?}",
+        memory
+            .in_flight()
+            .iter()
+            .map(|f| (
+                f.address.to_string(),
+                f.step,
+                f.object_id.clone(),
+                f.op.is_some()
+            ))
+            .collect::<Vec<_>>()
+    );
     (records, report.state)
 }
 
@@ -206,12 +258,14 @@ fn mixed(p: &TestProvider) -> (Plan, State) {
 
 #[tokio::test(start_paused = true)]
 async fn crashing_at_any_moment_converges_without_duplicates() {
-    for secs in [1, 6, 61, 300, 305, 601, 610, 700, 725, 1000, 1500] {
-        let (p, providers) = setup();
-        let (plan0, state0) = mixed(&p);
-        let (_, state) =
-            crash_and_resume(&p, &providers, &plan0, state0, Duration::from_secs(secs)).await;
-        check_converged(&p, &state, &format!("crash at {secs}s"));
+    for backend in [Backend::Memory, Backend::File] {
+        for secs in [1, 6, 61, 300, 305, 601, 610, 700, 725, 1000, 1500] {
+            let (p, providers) = setup();
+            let (plan0, state0) = mixed(&p);
+            let at = Duration::from_secs(secs);
+            let (_, state) = crash_and_resume_on(backend, &p, &providers, &plan0, state0, at).await;
+            check_converged(&p, &state, &format!("crash at {secs}s ({backend:?})"));
+        }
     }
 }
 
@@ -235,13 +289,15 @@ async fn dying_right_after_any_call_converges_without_duplicates() {
         p.total_calls()
     };
     assert!(calls > 40, "{calls}");
-    for n in 1..=calls {
-        let (p, providers) = setup();
-        let (plan0, state0) = mixed(&p);
-        p.crash_after_calls(n);
-        let (_, state) =
-            crash_and_resume(&p, &providers, &plan0, state0, Duration::from_secs(7200)).await;
-        check_converged(&p, &state, &format!("death after call {n}"));
+    for backend in [Backend::Memory, Backend::File] {
+        for n in 1..=calls {
+            let (p, providers) = setup();
+            let (plan0, state0) = mixed(&p);
+            p.crash_after_calls(n);
+            let at = Duration::from_secs(7200);
+            let (_, state) = crash_and_resume_on(backend, &p, &providers, &plan0, state0, at).await;
+            check_converged(&p, &state, &format!("death after call {n} ({backend:?})"));
+        }
     }
 }
 
