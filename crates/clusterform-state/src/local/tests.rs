@@ -317,3 +317,69 @@ fn stack_names_cannot_escape_the_directory() {
     assert_eq!(s.journal_path(), Path::new("state/prod-eu_1.v2.journal"));
     assert_eq!(s.lock_path(), Path::new("state/prod-eu_1.v2.lock"));
 }
+
+#[test]
+fn a_killed_apply_is_resumed_by_the_next_run() {
+    use crate::lock::{LockInfo, LockRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let request = |user: &str, run: &str| LockRequest::new(LockInfo::new("apply", user, "ci", run));
+
+    // Run 1 locks, records its work, and is killed: its guard is never dropped.
+    let first = LocalStore::new(dir.path(), "prod").unwrap();
+    first.write(&state(1, &[])).unwrap();
+    let guard = first
+        .lock(request("alice", "run-1"), Duration::ZERO)
+        .unwrap();
+    let journal = first.journal();
+    journal
+        .append(&Record::RunStarted {
+            run_id: "run-1".into(),
+        })
+        .unwrap();
+    journal.append(&intent(1, "b", Action::Create)).unwrap();
+    first
+        .persist_resource(&addr("b"), Some(&resource("b", "v1.28")))
+        .unwrap();
+    journal.append(&intent(2, "a", Action::Create)).unwrap();
+    journal.append(&started(2, "a", "job-a")).unwrap();
+    std::mem::forget(guard);
+    drop(first);
+
+    // Its lease runs out.
+    let lock_path = dir.path().join("prod.lock");
+    let mut info: LockInfo = serde_json::from_slice(&fs::read(&lock_path).unwrap()).unwrap();
+    info.heartbeat_at -= chrono::Duration::seconds(301);
+    fs::write(&lock_path, serde_json::to_vec(&info).unwrap()).unwrap();
+
+    // Run 2: expired → read the journal → take over → finish what was in flight → compact.
+    let second = LocalStore::new(dir.path(), "prod").unwrap();
+    let err = second
+        .lock(request("bob", "run-2"), Duration::ZERO)
+        .unwrap_err();
+    assert!(matches!(err, crate::LockError::Expired { .. }), "{err:?}");
+    let (mut current, in_flight) = second.recover(State::new("unused")).unwrap();
+    let _guard = second
+        .lock(
+            request("bob", "run-2").after_journal_replay(),
+            Duration::ZERO,
+        )
+        .unwrap();
+    assert!(
+        current.get(&addr("b")).is_some(),
+        "run 1's finished resource is kept"
+    );
+    assert_eq!(in_flight.len(), 1);
+    assert_eq!(
+        in_flight[0].op.as_ref().unwrap()["handle"],
+        "job-a",
+        "re-attach to the job, do not create again"
+    );
+
+    let a = resource("a", "v1.28");
+    second.persist_resource(&addr("a"), Some(&a)).unwrap();
+    current.resources.insert(addr("a"), a);
+    current.serial += 1;
+    second.compact(&current).unwrap();
+    assert_eq!(second.read().unwrap().unwrap().resources.len(), 2);
+    assert!(second.journal().records().unwrap().is_empty());
+}
