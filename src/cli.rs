@@ -43,8 +43,6 @@ pub enum Command {
     State(StateCommand),
     /// Remove a lock left by a run that is gone
     ForceUnlock(ForceUnlockArgs),
-    /// Run the local cloud emulator
-    Emulator(EmulatorArgs),
 }
 
 /// Where the stack is and how its variables are set.
@@ -297,11 +295,4 @@ pub struct ForceUnlockArgs {
     /// The stack directory
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct EmulatorArgs {
-    /// Arguments passed to the emulator (see `clusterform emulator -- --help`)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
 }

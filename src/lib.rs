@@ -6,7 +6,10 @@ pub mod cli;
 mod commands;
 pub mod exit;
 mod output;
+mod planfile;
 mod providers;
+mod run;
+mod session;
 mod stack;
 
 use std::process::ExitCode;
@@ -24,7 +27,11 @@ pub fn main() -> ExitCode {
             // clap prints help and version to stdout and errors to stderr; flag errors exit 1,
             // not clap's 2, because 2 means "changes present" here.
             let _ = e.print();
-            return if e.use_stderr() { Outcome::Failed.into() } else { Outcome::Success.into() };
+            return if e.use_stderr() {
+                Outcome::Failed.into()
+            } else {
+                Outcome::Success.into()
+            };
         }
     };
     let ui = Ui::detect(cli.no_color);

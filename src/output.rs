@@ -12,8 +12,6 @@ pub struct Ui {
     pub color_stdout: bool,
     /// Colour on stderr.
     pub color_stderr: bool,
-    /// stderr is a terminal (progress bars and prompts allowed).
-    pub stderr_tty: bool,
     /// stdin is a terminal (an approval prompt can be answered).
     pub stdin_tty: bool,
 }
@@ -25,7 +23,6 @@ impl Ui {
         Ui {
             color_stdout: !no_color && io::stdout().is_terminal(),
             color_stderr: !no_color && stderr_tty,
-            stderr_tty,
             stdin_tty: io::stdin().is_terminal(),
         }
     }
@@ -52,15 +49,13 @@ pub fn info(text: &str) {
     let _ = writeln!(io::stderr().lock(), "{text}");
 }
 
-/// Writes a warning to stderr.
-pub fn warn(ui: &Ui, text: &str) {
-    let prefix = if ui.color_stderr { "\x1b[33mwarning\x1b[0m" } else { "warning" };
-    let _ = writeln!(io::stderr().lock(), "{prefix}: {text}");
-}
-
 /// Writes an error (and its hint lines) to stderr.
 pub fn error(ui: &Ui, text: &str) {
-    let prefix = if ui.color_stderr { "\x1b[31merror\x1b[0m" } else { "error" };
+    let prefix = if ui.color_stderr {
+        "\x1b[31merror\x1b[0m"
+    } else {
+        "error"
+    };
     let _ = writeln!(io::stderr().lock(), "{prefix}: {text}");
 }
 

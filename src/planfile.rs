@@ -62,31 +62,38 @@ pub fn save(path: &Path, plan: &Plan) -> Result<()> {
     let text = serde_json::to_vec_pretty(&file).context("failed to encode the plan")?;
     let tmp = path.with_extension("tmp-plan");
     std::fs::write(&tmp, text).with_context(|| format!("failed to write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("failed to write plan file {}", path.display()))
-}
-
-/// Whether a file looks like a saved plan (so `apply PATH` can tell a plan from a stack directory).
-pub fn is_plan_file(path: &Path) -> bool {
-    path.is_file()
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("failed to write plan file {}", path.display()))
 }
 
 pub fn load(path: &Path) -> Result<Plan> {
-    let bytes = std::fs::read(path).with_context(|| format!("failed to read plan file {}", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("failed to read plan file {}", path.display()))?;
     let head: serde_json::Value = serde_json::from_slice(&bytes).with_context(|| {
         format!("{} is not a saved plan (not JSON)\nhint: create one with `clusterform plan --out FILE`", path.display())
     })?;
     if head.get("format").and_then(|f| f.as_str()) != Some(MAGIC) {
-        bail!("{} is not a saved plan\nhint: create one with `clusterform plan --out FILE`", path.display());
+        bail!(
+            "{} is not a saved plan\nhint: create one with `clusterform plan --out FILE`",
+            path.display()
+        );
     }
-    let version = head.get("format_version").and_then(|v| v.as_u64()).unwrap_or(0);
+    let version = head
+        .get("format_version")
+        .and_then(|v| v.as_u64())
+        .unwrap_or(0);
     if version > u64::from(PLAN_FORMAT_VERSION) {
         bail!(
             "{} is plan format {version}, but this clusterform reads up to {PLAN_FORMAT_VERSION}\nhint: use the clusterform that made it, or plan again",
             path.display()
         );
     }
-    let file: PlanFile = serde_json::from_value(head)
-        .with_context(|| format!("plan file {} is damaged\nhint: plan again with `clusterform plan --out FILE`", path.display()))?;
+    let file: PlanFile = serde_json::from_value(head).with_context(|| {
+        format!(
+            "plan file {} is damaged\nhint: plan again with `clusterform plan --out FILE`",
+            path.display()
+        )
+    })?;
     Ok(file.plan)
 }
 
@@ -142,16 +149,26 @@ mod tests {
         let back = load(&path).unwrap();
         assert_eq!(back.config_sha256, "abc");
         assert_eq!(back.serial, 3);
-        assert_eq!(back.changes[0].after.as_ref().unwrap()["name"], Value::str("a"));
+        assert_eq!(
+            back.changes[0].after.as_ref().unwrap()["name"],
+            Value::str("a")
+        );
     }
 
     #[test]
     fn newer_or_foreign_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.plan");
-        std::fs::write(&path, r#"{"format":"clusterform-plan","format_version":99}"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"format":"clusterform-plan","format_version":99}"#,
+        )
+        .unwrap();
         assert!(load(&path).unwrap_err().to_string().contains("format 99"));
         std::fs::write(&path, "[stack]").unwrap();
-        assert!(load(&path).unwrap_err().to_string().contains("not a saved plan"));
+        assert!(load(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("not a saved plan"));
     }
 }

@@ -31,10 +31,13 @@ impl From<anyhow::Error> for LoadFailure {
 
 /// The `*.toml` files of a stack directory, sorted by name.
 pub fn read_files(dir: &Path) -> Result<Vec<SourceFile>> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("failed to read stack directory {}", dir.display()))?;
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("failed to read stack directory {}", dir.display()))?;
     let mut paths = Vec::new();
     for entry in entries {
-        let path = entry.with_context(|| format!("failed to read stack directory {}", dir.display()))?.path();
+        let path = entry
+            .with_context(|| format!("failed to read stack directory {}", dir.display()))?
+            .path();
         if path.extension().is_some_and(|e| e == "toml") && path.is_file() {
             paths.push(path);
         }
@@ -47,8 +50,12 @@ pub fn read_files(dir: &Path) -> Result<Vec<SourceFile>> {
 }
 
 pub fn read_source(path: &Path) -> Result<SourceFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("failed to read {}", path.display()))?;
-    Ok(SourceFile { path: path.to_path_buf(), text })
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("failed to read {}", path.display()))?;
+    Ok(SourceFile {
+        path: path.to_path_buf(),
+        text,
+    })
 }
 
 /// Everything besides the files that decides variable values: var files, `--var`, environment.
@@ -66,7 +73,10 @@ pub fn load_options(dir: &Path, vars: &[String], var_files: &[PathBuf]) -> Resul
         .unwrap_or_else(|| "default".to_string());
     Ok(LoadOptions {
         default_stack_name,
-        var_files: var_files.iter().map(|p| read_source(p)).collect::<Result<_>>()?,
+        var_files: var_files
+            .iter()
+            .map(|p| read_source(p))
+            .collect::<Result<_>>()?,
         vars: parsed,
         env: std::env::vars().collect::<BTreeMap<_, _>>(),
     })
@@ -77,16 +87,32 @@ pub fn load(args: &StackArgs, ui: &Ui) -> Result<Stack, LoadFailure> {
     load_dir(&args.dir, &args.vars, &args.var_files, ui)
 }
 
-pub fn load_dir(dir: &Path, vars: &[String], var_files: &[PathBuf], ui: &Ui) -> Result<Stack, LoadFailure> {
+pub fn load_dir(
+    dir: &Path,
+    vars: &[String],
+    var_files: &[PathBuf],
+    ui: &Ui,
+) -> Result<Stack, LoadFailure> {
     let files = read_files(dir)?;
     let opts = load_options(dir, vars, var_files)?;
     let schemas = crate::providers::schemas();
     match clusterform_config::load(&files, &opts, &schemas) {
-        Ok(config) => Ok(Stack { dir: dir.to_path_buf(), config }),
+        Ok(config) => Ok(Stack {
+            dir: dir.to_path_buf(),
+            config,
+        }),
         Err(diags) => {
             output::info(&diags.render());
             let n = diags.0.len();
-            output::error(ui, &format!("{} found {n} problem{} in {}", "validation", if n == 1 { "" } else { "s" }, dir.display()));
+            output::error(
+                ui,
+                &format!(
+                    "{} found {n} problem{} in {}",
+                    "validation",
+                    if n == 1 { "" } else { "s" },
+                    dir.display()
+                ),
+            );
             Err(LoadFailure::Reported)
         }
     }
@@ -112,7 +138,9 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
             'h' => 3600,
             _ => bail!("invalid duration `{text}`\nhint: use e.g. 30s, 5m or 1h30m"),
         };
-        let n: u64 = num.parse().with_context(|| format!("invalid duration `{text}`"))?;
+        let n: u64 = num
+            .parse()
+            .with_context(|| format!("invalid duration `{text}`"))?;
         total = total.saturating_add(n.saturating_mul(unit));
         num.clear();
         any = true;

@@ -32,7 +32,10 @@ pub fn run(args: &FmtArgs, ui: &Ui) -> Result<Outcome> {
             Ok(_) => {}
             Err(diags) => {
                 // Diagnostics carry no file name here: the formatter only sees text.
-                output::error(ui, &format!("cannot format {}:\n{}", path.display(), diags.render()));
+                output::error(
+                    ui,
+                    &format!("cannot format {}:\n{}", path.display(), diags.render()),
+                );
                 failed = true;
             }
         }
@@ -42,7 +45,10 @@ pub fn run(args: &FmtArgs, ui: &Ui) -> Result<Outcome> {
     }
     if failed || (args.check && !changed.is_empty()) {
         if args.check && !changed.is_empty() {
-            output::info(&format!("{} file(s) would be reformatted; run `clusterform fmt`", changed.len()));
+            output::info(&format!(
+                "{} file(s) would be reformatted; run `clusterform fmt`",
+                changed.len()
+            ));
         }
         return Ok(Outcome::Failed);
     }
@@ -51,8 +57,14 @@ pub fn run(args: &FmtArgs, ui: &Ui) -> Result<Outcome> {
 
 /// Writes through a temporary file and a rename, so an interrupted fmt never truncates a file.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.fmt-{}", std::process::id()));
     std::fs::write(&tmp, text).with_context(|| format!("failed to write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("failed to replace {}", path.display()))

@@ -1,9 +1,14 @@
 //! One module per command, each a thin wrapper over library calls.
 
+mod apply;
 mod fmt;
+mod import;
+mod plan;
+mod show;
+mod state;
 mod validate;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::cli::Command;
 use crate::exit::Outcome;
@@ -14,26 +19,26 @@ pub fn run(command: Command, ui: &Ui) -> Result<Outcome> {
     match command {
         Command::Validate(a) => validate::run(&a, ui),
         Command::Fmt(a) => fmt::run(&a, ui),
-        other => anyhow::bail!("`{}` is not available in this build yet", command_name(&other)),
+        Command::Plan(a) => plan::run(&a, ui),
+        Command::Apply(a) => apply::apply(&a, ui),
+        Command::Destroy(a) => apply::destroy(&a, ui),
+        Command::Refresh(a) => apply::refresh(&a, ui),
+        Command::Import(a) => import::run(&a, ui),
+        Command::Show(a) => show::show(&a, ui),
+        Command::Output(a) => show::outputs(&a, ui),
+        Command::Graph(a) => show::graph(&a, ui),
+        Command::State(c) => state::run(&c, ui),
+        Command::ForceUnlock(a) => state::force_unlock(&a, ui),
     }
 }
 
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Validate(_) => "validate",
-        Command::Fmt(_) => "fmt",
-        Command::Plan(_) => "plan",
-        Command::Apply(_) => "apply",
-        Command::Destroy(_) => "destroy",
-        Command::Refresh(_) => "refresh",
-        Command::Import(_) => "import",
-        Command::Show(_) => "show",
-        Command::Output(_) => "output",
-        Command::Graph(_) => "graph",
-        Command::State(_) => "state",
-        Command::ForceUnlock(_) => "force-unlock",
-        Command::Emulator(_) => "emulator",
-    }
+/// The async runtime of commands that talk to a cloud: two workers suit the target machines.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")
 }
 
 /// Turns a stack-load failure into the command's result: diagnostics already printed → exit 1.

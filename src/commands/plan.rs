@@ -1,0 +1,143 @@
+//! `clusterform plan`: lock, replay the journal, refresh (unless `--refresh=false`), plan, render
+//! (human, `--json`, `--markdown FILE`), save (`--out FILE`).
+
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context, Result};
+use clusterform_model::PlanMode;
+use clusterform_planner::{render, HookMap, PlanOptions};
+use clusterform_provider::Provider;
+
+use crate::cli::PlanArgs;
+use crate::exit::Outcome;
+use crate::output::{self, Ui};
+use crate::run::Progress;
+use crate::session::{self, PlanContext};
+use crate::{planfile, stack};
+
+pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
+    let stack = match stack::load(&args.stack, ui) {
+        Ok(s) => s,
+        Err(f) => return super::load_failed(f),
+    };
+    let options = PlanOptions {
+        mode: if args.destroy {
+            PlanMode::Destroy
+        } else {
+            PlanMode::Normal
+        },
+        targets: session::addresses("--target", &args.shape.target)?,
+        replace: session::addresses("--replace", &args.shape.replace)?,
+        allow_replace: session::addresses("--allow-replace", &args.shape.allow_replace)?,
+    };
+    let rt = super::runtime()?;
+    let plan = rt.block_on(async {
+        let store = session::open_store(&stack)?;
+        let _guard = session::lock(&store, &args.lock, "plan")?;
+        let (state, _) = session::recover(&store)?;
+        if !args.shape.refresh {
+            let offline = clusterform_provider_huawei::HuaweiHooks::new();
+            let hooks: HookMap = std::iter::once((
+                "huawei".to_string(),
+                &offline as &dyn clusterform_model::PlanHooks,
+            ))
+            .collect();
+            return session::make_plan(
+                &stack,
+                &state,
+                &PlanContext::offline(&state),
+                &hooks,
+                &options,
+            );
+        }
+        let mut sandbox = None;
+        let providers = session::providers(&stack, &mut sandbox).await?;
+        let (exec_providers, budgets) = session::executor_providers(&stack, &providers);
+        for (name, p) in &providers {
+            p.prepare_plan()
+                .await
+                .map_err(|e| anyhow!("provider `{name}`: {e}"))?;
+        }
+        let r = clusterform_executor::refresh(
+            &state,
+            &exec_providers,
+            session::refresh_options(
+                &budgets,
+                session::data_requests(&stack.config),
+                Arc::new(Progress { json: false }),
+            ),
+        )
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+        let hooks: HookMap = providers
+            .iter()
+            .map(|(n, p)| (n.clone(), p.hooks()))
+            .collect();
+        let mut plan = session::make_plan(
+            &stack,
+            &state,
+            &PlanContext::from_refresh(r),
+            &hooks,
+            &options,
+        )?;
+        if args.precheck {
+            precheck(&mut plan, &providers).await;
+        }
+        if let Some(s) = sandbox {
+            s.emulator.shutdown().await;
+        }
+        Ok::<_, anyhow::Error>(plan)
+    })?;
+
+    if args.json {
+        output::data(
+            &serde_json::to_string_pretty(&render::render_json(&plan))
+                .context("failed to encode the plan")?,
+        );
+    } else {
+        output::data(&render::render_human(&plan, ui.color_stdout));
+    }
+    if let Some(path) = &args.markdown {
+        let md = render::render_markdown(&plan, render::DEFAULT_MARKDOWN_MAX_CHARS);
+        std::fs::write(path, md).with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    if let Some(path) = &args.out {
+        planfile::save(path, &plan)?;
+        output::info(&format!(
+            "Saved the plan to {}; apply it with `clusterform apply {}`.",
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        Outcome::Changes
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Runs the cloud's pre-upgrade check for the first hop of every planned cluster upgrade and
+/// records the result on the hop (opt-in: it creates check tasks in the cloud).
+async fn precheck(
+    plan: &mut clusterform_model::Plan,
+    providers: &std::collections::BTreeMap<
+        String,
+        Arc<clusterform_provider_huawei::HuaweiProvider>,
+    >,
+) {
+    for c in plan
+        .changes
+        .iter_mut()
+        .filter(|c| c.action == clusterform_model::Action::Upgrade)
+    {
+        let (Some(p), Some(id)) = (providers.get(&c.provider), c.id.clone()) else {
+            continue;
+        };
+        if let Some(hop) = c.upgrade.first_mut() {
+            hop.precheck = Some(match p.precheck(&id, &hop.to).await {
+                Ok(result) => result,
+                Err(e) => format!("pre-check could not run: {e}"),
+            });
+        }
+    }
+}
