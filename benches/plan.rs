@@ -19,7 +19,10 @@ fn stack_files() -> Vec<SourceFile> {
         "[stack]\nname = \"bench\"\n\n[providers.huawei]\nregion = \"ap-southeast-1\"\nproject_id = \"0a1b2c3d4e5f60718293a4b5c6d7e8f9\"\n",
     );
     let _ = writeln!(head);
-    let mut files = vec![SourceFile { path: "main.toml".into(), text: head }];
+    let mut files = vec![SourceFile {
+        path: "main.toml".into(),
+        text: head,
+    }];
     for c in 0..CLUSTERS {
         let mut t = String::new();
         let _ = write!(
@@ -32,7 +35,10 @@ fn stack_files() -> Vec<SourceFile> {
                 "[resources.huawei_autopilot_release.c{c}r{d}]\ncluster_id = \"${{huawei_autopilot_cluster.c{c}.id}}\"\nnamespace = \"ns-{d}\"\nname = \"app-{d}\"\nchart_id = \"chart-{d}\"\nchart_version = \"1.{d}.0\"\nvalues = {{ replicas = 2, image = \"app:{d}\" }}\n\n"
             );
         }
-        files.push(SourceFile { path: format!("cluster{c:03}.toml").into(), text: t });
+        files.push(SourceFile {
+            path: format!("cluster{c:03}.toml").into(),
+            text: t,
+        });
     }
     files
 }
@@ -52,7 +58,10 @@ fn matching_state(plan: &clusterform_model::Plan) -> State {
                 *v = match k.as_str() {
                     "id" => Value::str(ids[&c.address].clone()),
                     "cluster_id" => {
-                        let dep = c.depends_on.first().expect("release depends on its cluster");
+                        let dep = c
+                            .depends_on
+                            .first()
+                            .expect("release depends on its cluster");
                         Value::str(ids[dep].clone())
                     }
                     _ => Value::str("computed"),
@@ -91,7 +100,10 @@ fn main() {
     let mut schemas = BTreeMap::new();
     let s = provider_schema();
     schemas.insert(s.name.clone(), s);
-    let opts = LoadOptions { default_stack_name: "bench".into(), ..Default::default() };
+    let opts = LoadOptions {
+        default_stack_name: "bench".into(),
+        ..Default::default()
+    };
     let hooks_impl = HuaweiHooks::new();
     let mut hooks: HookMap = BTreeMap::new();
     hooks.insert("huawei".into(), &hooks_impl);
@@ -133,7 +145,8 @@ fn main() {
             options: &options,
         })
         .expect("plan");
-        let json = serde_json::to_string(&clusterform_planner::render::render_json(&plan)).expect("json");
+        let json =
+            serde_json::to_string(&clusterform_planner::render::render_json(&plan)).expect("json");
         times.push(t.elapsed().as_secs_f64());
         json_len = json.len();
         changes = plan.changes.iter().filter(|c| c.action.is_change()).count();
@@ -142,9 +155,24 @@ fn main() {
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[times.len() / 2];
     let rss = peak_rss_mb();
-    println!("offline plan of {} instances (parse + validate + graph + diff + render JSON)", CLUSTERS * (DEPENDENTS + 1));
-    println!("  runs: 5, median wall: {:.3} s (min {:.3} s, max {:.3} s)", median, times[0], times[times.len() - 1]);
+    println!(
+        "offline plan of {} instances (parse + validate + graph + diff + render JSON)",
+        CLUSTERS * (DEPENDENTS + 1)
+    );
+    println!(
+        "  runs: 5, median wall: {:.3} s (min {:.3} s, max {:.3} s)",
+        median,
+        times[0],
+        times[times.len() - 1]
+    );
     println!("  peak RSS: {rss:.1} MB");
-    println!("  changes found: {changes} (a matching state should give 0); JSON plan: {:.1} MB", json_len as f64 / 1e6);
-    println!("  vs target: time {:.2}× of 0.5 s, memory {:.2}× of 200 MB", median / 0.5, rss / 200.0);
+    println!(
+        "  changes found: {changes} (a matching state should give 0); JSON plan: {:.1} MB",
+        json_len as f64 / 1e6
+    );
+    println!(
+        "  vs target: time {:.2}× of 0.5 s, memory {:.2}× of 200 MB",
+        median / 0.5,
+        rss / 200.0
+    );
 }

@@ -17,17 +17,34 @@ fn allowed_edges() -> BTreeMap<&'static str, BTreeSet<&'static str>> {
         ("clusterform-client-huawei", &[]),
         ("clusterform-client-alibaba", &[]),
         ("clusterform-client-jdcloud", &[]),
-        ("clusterform-provider-huawei", &[model, "clusterform-provider", "clusterform-client-huawei"]),
-        ("clusterform-provider-alibaba", &[model, "clusterform-provider", "clusterform-client-alibaba"]),
-        ("clusterform-provider-jdcloud", &[model, "clusterform-provider", "clusterform-client-jdcloud"]),
+        (
+            "clusterform-provider-huawei",
+            &[model, "clusterform-provider", "clusterform-client-huawei"],
+        ),
+        (
+            "clusterform-provider-alibaba",
+            &[model, "clusterform-provider", "clusterform-client-alibaba"],
+        ),
+        (
+            "clusterform-provider-jdcloud",
+            &[model, "clusterform-provider", "clusterform-client-jdcloud"],
+        ),
         (
             "clusterform-executor",
-            &[model, "clusterform-planner", "clusterform-provider", "clusterform-state", "clusterform-testprovider"],
+            &[
+                model,
+                "clusterform-planner",
+                "clusterform-provider",
+                "clusterform-state",
+                "clusterform-testprovider",
+            ],
         ),
         ("clusterform-emulator", &[]),
         ("clusterform-testprovider", &[model, "clusterform-provider"]),
     ];
-    rows.iter().map(|(k, v)| (*k, v.iter().copied().collect())).collect()
+    rows.iter()
+        .map(|(k, v)| (*k, v.iter().copied().collect()))
+        .collect()
 }
 
 /// External crates that only one kind of workspace crate may use.
@@ -44,15 +61,27 @@ fn single_owner(dep: &str) -> Option<fn(&str) -> bool> {
 #[test]
 fn crate_edges_follow_design() {
     let out = Command::new(env!("CARGO"))
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
     let packages = meta["packages"].as_array().expect("packages");
-    let workspace: BTreeSet<String> =
-        packages.iter().filter_map(|p| p["name"].as_str().map(str::to_string)).collect();
+    let workspace: BTreeSet<String> = packages
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
     let allowed = allowed_edges();
     let mut problems = Vec::new();
     for p in packages {
@@ -65,15 +94,25 @@ fn crate_edges_follow_design() {
                 }
                 match allowed.get(name) {
                     Some(ok) if ok.contains(dep) => {}
-                    Some(_) => problems.push(format!("{name} must not depend on {dep} (DESIGN §2)")),
-                    None => problems.push(format!("{name} is not in the DESIGN §2 table of this test")),
+                    Some(_) => {
+                        problems.push(format!("{name} must not depend on {dep} (DESIGN §2)"))
+                    }
+                    None => {
+                        problems.push(format!("{name} is not in the DESIGN §2 table of this test"))
+                    }
                 }
             } else if let Some(owner) = single_owner(dep) {
                 if !owner(name) {
-                    problems.push(format!("{name} must not depend on {dep}: it has a single owner (DESIGN §2)"));
+                    problems.push(format!(
+                        "{name} must not depend on {dep}: it has a single owner (DESIGN §2)"
+                    ));
                 }
             }
         }
     }
-    assert!(problems.is_empty(), "architecture violations:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "architecture violations:\n{}",
+        problems.join("\n")
+    );
 }

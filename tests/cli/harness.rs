@@ -15,7 +15,11 @@ impl Run {
     /// Panics with everything printed when the exit code is not `code`.
     #[track_caller]
     pub fn expect_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code, code, "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 }
@@ -27,7 +31,9 @@ pub struct Workdir {
 
 impl Workdir {
     pub fn new() -> Workdir {
-        Workdir { dir: tempfile::tempdir().expect("tempdir") }
+        Workdir {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -46,14 +52,18 @@ impl Workdir {
 
     /// Copies a fixture stack from `tests/fixtures/<name>` and returns its path.
     pub fn fixture(&self, name: &str) -> PathBuf {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
         copy_dir(&src, &self.dir.path().join(name));
         self.dir.path().join(name)
     }
 
     /// Copies an example stack from `examples/<name>` and returns its path.
     pub fn example(&self, name: &str) -> PathBuf {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
         copy_dir(&src, &self.dir.path().join(name));
         self.dir.path().join(name)
     }
@@ -65,7 +75,10 @@ impl Workdir {
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_clusterform"));
-        cmd.args(args).current_dir(self.dir.path()).env("NO_COLOR", "1").stdin(Stdio::null());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -10,7 +10,11 @@ fn flag_errors_exit_1_and_help_exits_0() {
     assert!(r.stderr.contains("--no-such-flag"), "{}", r.stderr);
     let r = w.run(&["--help"]);
     r.expect_code(0);
-    assert!(r.stdout.contains("plan"), "help goes to stdout: {}", r.stdout);
+    assert!(
+        r.stdout.contains("plan"),
+        "help goes to stdout: {}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -19,15 +23,28 @@ fn a_directory_without_stack_files_is_an_error_with_a_hint() {
     std::fs::create_dir_all(w.path().join("empty")).unwrap();
     let r = w.run(&["validate", "empty"]);
     r.expect_code(1);
-    assert!(r.stderr.contains("no *.toml files in empty"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no *.toml files in empty"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("hint:"), "{}", r.stderr);
-    assert!(r.stdout.is_empty(), "errors never reach stdout: {}", r.stdout);
+    assert!(
+        r.stdout.is_empty(),
+        "errors never reach stdout: {}",
+        r.stdout
+    );
 }
 
 #[test]
 fn validate_accepts_every_example() {
     let w = Workdir::new();
-    for ex in ["huawei-basic", "huawei-platform", "huawei-upgrade", "quickstart"] {
+    for ex in [
+        "huawei-basic",
+        "huawei-platform",
+        "huawei-upgrade",
+        "quickstart",
+    ] {
         let dir = w.example(ex);
         let r = w.run(&["validate", dir.to_str().unwrap()]);
         r.expect_code(0);
@@ -61,10 +78,22 @@ template = 5
     );
     let r = w.run(&["validate", dir.to_str().unwrap()]);
     r.expect_code(1);
-    assert!(r.stderr.contains("main.toml:10:1"), "unknown attribute located: {}", r.stderr);
+    assert!(
+        r.stderr.contains("main.toml:10:1"),
+        "unknown attribute located: {}",
+        r.stderr
+    );
     assert!(r.stderr.contains("did you mean `version`?"), "{}", r.stderr);
-    assert!(r.stderr.contains("huawei_autopilot_cluster.nope"), "dangling reference named: {}", r.stderr);
-    assert!(r.stderr.contains("main.toml:14:"), "type error located: {}", r.stderr);
+    assert!(
+        r.stderr.contains("huawei_autopilot_cluster.nope"),
+        "dangling reference named: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("main.toml:14:"),
+        "type error located: {}",
+        r.stderr
+    );
     assert!(r.stdout.is_empty());
 }
 
@@ -87,7 +116,10 @@ fn fmt_check_fails_on_unformatted_files_and_fmt_fixes_them_keeping_comments() {
     let r = w.run(&["fmt", "--check", d]);
     r.expect_code(1);
     assert!(r.stdout.contains("main.toml"), "{}", r.stdout);
-    assert_eq!(std::fs::read_to_string(dir.join("main.toml")).unwrap(), "# keep me\n[stack]\nname=\"s\"   \n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("main.toml")).unwrap(),
+        "# keep me\n[stack]\nname=\"s\"   \n"
+    );
     w.run(&["fmt", d]).expect_code(0);
     let text = std::fs::read_to_string(dir.join("main.toml")).unwrap();
     assert!(text.contains("# keep me"), "{text}");

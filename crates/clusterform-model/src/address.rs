@@ -36,11 +36,21 @@ pub enum AddressError {
 
 impl Address {
     pub fn managed(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { mode: Mode::Managed, type_name: type_name.into(), name: name.into(), key: None }
+        Address {
+            mode: Mode::Managed,
+            type_name: type_name.into(),
+            name: name.into(),
+            key: None,
+        }
     }
 
     pub fn data(type_name: impl Into<String>, name: impl Into<String>) -> Self {
-        Address { mode: Mode::Data, type_name: type_name.into(), name: name.into(), key: None }
+        Address {
+            mode: Mode::Data,
+            type_name: type_name.into(),
+            name: name.into(),
+            key: None,
+        }
     }
 
     pub fn with_key(mut self, key: impl Into<String>) -> Self {
@@ -50,7 +60,10 @@ impl Address {
 
     /// The address without its instance key: the resource block it comes from.
     pub fn block(&self) -> Address {
-        Address { key: None, ..self.clone() }
+        Address {
+            key: None,
+            ..self.clone()
+        }
     }
 
     /// True when `self` is `other`, or `other` is the block `self` is an instance of.
@@ -82,7 +95,10 @@ impl FromStr for Address {
     type Err = AddressError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let bad = |reason: &str| AddressError::Invalid { input: input.to_string(), reason: reason.to_string() };
+        let bad = |reason: &str| AddressError::Invalid {
+            input: input.to_string(),
+            reason: reason.to_string(),
+        };
         let (head, key) = match input.find('[') {
             Some(i) => {
                 let rest = &input[i..];
@@ -100,12 +116,23 @@ impl FromStr for Address {
         let (mode, type_name, name) = match parts.as_slice() {
             ["data", t, n] => (Mode::Data, *t, *n),
             [t, n] => (Mode::Managed, *t, *n),
-            _ => return Err(bad("expected TYPE.NAME, TYPE.NAME[\"key\"] or data.TYPE.NAME")),
+            _ => {
+                return Err(bad(
+                    "expected TYPE.NAME, TYPE.NAME[\"key\"] or data.TYPE.NAME",
+                ))
+            }
         };
         if !is_ident(type_name) || !is_ident(name) {
-            return Err(bad("type and name must be identifiers (letters, digits, `_`, `-`)"));
+            return Err(bad(
+                "type and name must be identifiers (letters, digits, `_`, `-`)",
+            ));
         }
-        Ok(Address { mode, type_name: type_name.to_string(), name: name.to_string(), key })
+        Ok(Address {
+            mode,
+            type_name: type_name.to_string(),
+            name: name.to_string(),
+            key,
+        })
     }
 }
 
@@ -128,7 +155,12 @@ mod tests {
 
     #[test]
     fn round_trips_every_form() {
-        for s in ["a_b.c", "data.t.n", "t.n[\"k\"]", "t.n[\"with \\\"quote\\\"\"]"] {
+        for s in [
+            "a_b.c",
+            "data.t.n",
+            "t.n[\"k\"]",
+            "t.n[\"with \\\"quote\\\"\"]",
+        ] {
             let a: Address = s.parse().unwrap();
             assert_eq!(a.to_string(), s);
         }

@@ -39,8 +39,18 @@ pub trait PlanHooks: Send + Sync {
         to: &Value,
         _recorded: &Attrs,
     ) -> Result<Vec<UpgradeHop>, String> {
-        let as_text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-        Ok(vec![UpgradeHop { from: as_text(from), to: as_text(to), steps: Vec::new(), estimated_seconds: None, precheck: None }])
+        let as_text = |v: &Value| {
+            v.as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string())
+        };
+        Ok(vec![UpgradeHop {
+            from: as_text(from),
+            to: as_text(to),
+            steps: Vec::new(),
+            estimated_seconds: None,
+            precheck: None,
+        }])
     }
 
     /// Cross-resource checks over the finished plan (quota against planned creates, add-on

@@ -11,7 +11,8 @@ pub mod value;
 pub use address::{Address, AddressError, InstanceKey, Mode};
 pub use hooks::{DefaultHooks, PlanHooks, PlanIssue, Severity};
 pub use plan::{
-    Action, AttrChange, Change, Disruption, OutputChange, Plan, PlanMode, Summary, UpgradeHop, UpgradeStep, PLAN_FORMAT_VERSION,
+    Action, AttrChange, Change, Disruption, OutputChange, Plan, PlanMode, Summary, UpgradeHop,
+    UpgradeStep, PLAN_FORMAT_VERSION,
 };
 pub use schema::{AttrSchema, AttrType, Presence, ProviderSchema, ResourceSchema, SchemaKind};
 pub use state::{Lineage, OutputState, ResourceState, State};

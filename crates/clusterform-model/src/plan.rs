@@ -227,7 +227,8 @@ impl Plan {
 
     /// Whether applying the plan would change anything (resources or outputs).
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action.is_change()) || self.outputs.iter().any(|o| o.before != o.after)
+        self.changes.iter().any(|c| c.action.is_change())
+            || self.outputs.iter().any(|o| o.before != o.after)
     }
 
     pub fn change(&self, addr: &Address) -> Option<&Change> {
@@ -251,7 +252,16 @@ mod tests {
 
     #[test]
     fn summary_line() {
-        let s = Summary { create: 2, update: 1, upgrade: 1, replace: 0, delete: 1 };
-        assert_eq!(s.to_string(), "Plan: 2 to create, 1 to update, 1 to upgrade, 0 to replace, 1 to delete.");
+        let s = Summary {
+            create: 2,
+            update: 1,
+            upgrade: 1,
+            replace: 0,
+            delete: 1,
+        };
+        assert_eq!(
+            s.to_string(),
+            "Plan: 2 to create, 1 to update, 1 to upgrade, 0 to replace, 1 to delete."
+        );
     }
 }

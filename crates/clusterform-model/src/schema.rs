@@ -229,6 +229,9 @@ mod tests {
         assert!(!t.accepts(&Value::Map(m)));
         assert!(AttrType::Float.accepts(&Value::Int(1)));
         assert!(!AttrType::Int.accepts(&Value::str("1")));
-        assert_eq!(AttrType::List(Box::new(AttrType::String)).describe(), "list(string)");
+        assert_eq!(
+            AttrType::List(Box::new(AttrType::String)).describe(),
+            "list(string)"
+        );
     }
 }

@@ -57,7 +57,12 @@ impl State {
     /// An empty state with a fresh lineage (the caller supplies the UUID: the model does no IO or
     /// randomness).
     pub fn new(lineage: impl Into<String>) -> Self {
-        State { lineage: lineage.into(), serial: 0, resources: BTreeMap::new(), outputs: BTreeMap::new() }
+        State {
+            lineage: lineage.into(),
+            serial: 0,
+            resources: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+        }
     }
 
     pub fn get(&self, addr: &Address) -> Option<&ResourceState> {
@@ -65,7 +70,12 @@ impl State {
     }
 
     /// Every recorded instance of a resource block (`t.n`, `t.n["a"]`, ...).
-    pub fn instances_of<'a>(&'a self, block: &'a Address) -> impl Iterator<Item = &'a ResourceState> + 'a {
-        self.resources.values().filter(move |r| r.address.matches(block))
+    pub fn instances_of<'a>(
+        &'a self,
+        block: &'a Address,
+    ) -> impl Iterator<Item = &'a ResourceState> + 'a {
+        self.resources
+            .values()
+            .filter(move |r| r.address.matches(block))
     }
 }

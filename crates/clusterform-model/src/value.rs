@@ -110,7 +110,11 @@ impl Value {
                 if o.len() == 1 && o.get(UNKNOWN_MARKER) == Some(&serde_json::Value::Bool(true)) {
                     Value::Unknown
                 } else {
-                    Value::Map(o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+                    Value::Map(
+                        o.iter()
+                            .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                            .collect(),
+                    )
                 }
             }
         }
@@ -122,10 +126,14 @@ impl Value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
             Value::String(s) => serde_json::Value::String(s.clone()),
             Value::List(l) => serde_json::Value::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
             Value::Unknown => {
                 let mut o = serde_json::Map::new();
                 o.insert(UNKNOWN_MARKER.to_string(), serde_json::Value::Bool(true));
@@ -242,7 +250,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Int(v))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)))
+        Ok(i64::try_from(v)
+            .map(Value::Int)
+            .unwrap_or(Value::Float(v as f64)))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
         Ok(Value::Float(v))
@@ -286,7 +296,10 @@ mod tests {
     fn json_round_trip_keeps_unknown() {
         let mut m = BTreeMap::new();
         m.insert("a".to_string(), Value::Unknown);
-        m.insert("b".to_string(), Value::List(vec![Value::Int(1), Value::Float(1.5), Value::Null]));
+        m.insert(
+            "b".to_string(),
+            Value::List(vec![Value::Int(1), Value::Float(1.5), Value::Null]),
+        );
         let v = Value::Map(m);
         let text = serde_json::to_string(&v).unwrap();
         let back: Value = serde_json::from_str(&text).unwrap();

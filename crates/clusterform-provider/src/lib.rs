@@ -18,7 +18,10 @@ use serde::{Deserialize, Serialize};
 pub enum ProviderError {
     /// The cloud is throttling (429) or unavailable (503); retry after the hinted delay.
     #[error("throttled by the cloud{}: {message}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
-    Throttled { message: String, retry_after: Option<Duration> },
+    Throttled {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// A transient failure (5xx, connection reset, timeout); retry with backoff.
     #[error("transient error: {message}")]
     Transient { message: String },
@@ -30,7 +33,11 @@ pub enum ProviderError {
     AlreadyExists { message: String },
     /// A permanent refusal or failure: the resource fails, its dependents are skipped.
     #[error("{message}")]
-    Permanent { code: Option<String>, message: String, request_id: Option<String> },
+    Permanent {
+        code: Option<String>,
+        message: String,
+        request_id: Option<String>,
+    },
     /// The provider block or credentials are wrong.
     #[error("invalid provider configuration: {message}")]
     Config { message: String },
@@ -38,7 +45,10 @@ pub enum ProviderError {
 
 impl ProviderError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ProviderError::Throttled { .. } | ProviderError::Transient { .. })
+        matches!(
+            self,
+            ProviderError::Throttled { .. } | ProviderError::Transient { .. }
+        )
     }
 }
 
@@ -122,10 +132,20 @@ pub trait ResourceType: Send + Sync {
     async fn create(&self, desired: &Attrs) -> Result<Started, ProviderError>;
 
     /// Applies in-place changes from `recorded` to `desired`.
-    async fn update(&self, id: &str, recorded: &Attrs, desired: &Attrs) -> Result<Started, ProviderError>;
+    async fn update(
+        &self,
+        id: &str,
+        recorded: &Attrs,
+        desired: &Attrs,
+    ) -> Result<Started, ProviderError>;
 
     /// Starts one step of one upgrade hop. Types without a version attribute never get this call.
-    async fn upgrade_step(&self, id: &str, recorded: &Attrs, step: StepRequest<'_>) -> Result<Started, ProviderError> {
+    async fn upgrade_step(
+        &self,
+        id: &str,
+        recorded: &Attrs,
+        step: StepRequest<'_>,
+    ) -> Result<Started, ProviderError> {
         let _ = (id, recorded, step);
         Err(ProviderError::Permanent {
             code: None,
@@ -166,6 +186,9 @@ pub trait Provider: Send + Sync {
 
     /// The default rate budget of this cloud; `rate_limit` in the provider block overrides it.
     fn rate_limit(&self) -> RateLimit {
-        RateLimit { per_second: 10.0, burst: 20 }
+        RateLimit {
+            per_second: 10.0,
+            burst: 20,
+        }
     }
 }
