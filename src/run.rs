@@ -109,14 +109,7 @@ impl Resolve for ConfigResolver {
         if let (Some(rc), Some(after)) =
             (self.config.resource(&change.address), change.after.as_mut())
         {
-            let mut values = clusterform_planner::PlannedValues::new(state.resources.keys());
-            for r in state.resources.values() {
-                let mut attrs = r.attributes.clone();
-                attrs
-                    .entry("id".into())
-                    .or_insert_with(|| Value::String(r.id.clone()));
-                values.insert(r.address.clone(), attrs);
-            }
+            let values = values_of(state);
             for (k, e) in &rc.attrs {
                 if let Ok(v) = values.eval(&e.value) {
                     if !v.contains_unknown() {
@@ -129,6 +122,17 @@ impl Resolve for ConfigResolver {
         }
         known_values(&change, schema)
     }
+}
+
+/// Every recorded resource's attributes (with its `id`), for evaluating config references.
+pub fn values_of(state: &State) -> clusterform_planner::PlannedValues {
+    let mut values = clusterform_planner::PlannedValues::new(state.resources.keys());
+    for r in state.resources.values() {
+        let mut attrs = r.attributes.clone();
+        attrs.entry("id".into()).or_insert_with(|| Value::String(r.id.clone()));
+        values.insert(r.address.clone(), attrs);
+    }
+    values
 }
 
 /// The local store's journal, shareable with the executor.

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clusterform_executor::{ApplyOptions, CancelToken, StateJournal};
-use clusterform_model::{Action, OutputState, Plan, PlanMode, State, Value};
+use clusterform_model::{Action, OutputState, Plan, PlanMode, State};
 use clusterform_planner::{HookMap, PlanOptions};
 use clusterform_provider::Provider;
 use clusterform_state::{LockGuard, StateStore};
@@ -258,14 +258,7 @@ fn save_state(
     prior: &State,
     mut next: State,
 ) -> Result<()> {
-    let mut values = clusterform_planner::PlannedValues::new(next.resources.keys());
-    for r in next.resources.values() {
-        let mut attrs = r.attributes.clone();
-        attrs
-            .entry("id".into())
-            .or_insert_with(|| Value::String(r.id.clone()));
-        values.insert(r.address.clone(), attrs);
-    }
+    let values = crate::run::values_of(&next);
     let outs =
         clusterform_planner::evaluate_outputs(&stack.config, &next, &values, PlanMode::Normal);
     next.outputs = outs
