@@ -2,5 +2,9 @@
 //! and (for apply) the emulator over loopback.
 
 mod architecture;
+mod commands;
 mod harness;
 mod offline;
+mod crash;
+mod e2e;
+mod emulator;
