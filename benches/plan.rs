@@ -109,7 +109,8 @@ fn main() {
     hooks.insert("huawei".into(), &hooks_impl);
     let options = PlanOptions::default();
     let empty = State::new("bench-lineage");
-    let none = BTreeMap::new();
+    let none: BTreeMap<Address, Attrs> = BTreeMap::new();
+    let no_fingerprints: BTreeMap<Address, String> = BTreeMap::new();
 
     // Set-up (not measured): plan against empty state to derive a matching state.
     let config = clusterform_config::load(&files, &opts, &schemas).expect("bench stack is valid");
@@ -120,7 +121,7 @@ fn main() {
         data: &none,
         schemas: &schemas,
         hooks: &hooks,
-        fingerprints: &none,
+        fingerprints: &no_fingerprints,
         options: &options,
     })
     .expect("first plan");
@@ -129,11 +130,13 @@ fn main() {
     drop(config);
 
     let mut times = Vec::new();
+    let mut phases: Vec<(f64, f64, f64)> = Vec::new();
     let mut json_len = 0;
     let mut changes = 0;
     for _ in 0..5 {
         let t = Instant::now();
         let config = clusterform_config::load(&files, &opts, &schemas).expect("valid");
+        let t_load = t.elapsed().as_secs_f64();
         let plan = clusterform_planner::plan(&PlanInput {
             config: &config,
             prior: &state,
@@ -141,13 +144,15 @@ fn main() {
             data: &none,
             schemas: &schemas,
             hooks: &hooks,
-            fingerprints: &none,
+            fingerprints: &no_fingerprints,
             options: &options,
         })
         .expect("plan");
+        let t_plan = t.elapsed().as_secs_f64();
         let json =
             serde_json::to_string(&clusterform_planner::render::render_json(&plan)).expect("json");
         times.push(t.elapsed().as_secs_f64());
+        phases.push((t_load, t_plan - t_load, t.elapsed().as_secs_f64() - t_plan));
         json_len = json.len();
         changes = plan.changes.iter().filter(|c| c.action.is_change()).count();
         assert_eq!(plan.changes.len(), CLUSTERS * (DEPENDENTS + 1));
@@ -155,6 +160,7 @@ fn main() {
     times.sort_by(|a, b| a.total_cmp(b));
     let median = times[times.len() / 2];
     let rss = peak_rss_mb();
+    let (l, p, r) = phases[phases.len() / 2];
     println!(
         "offline plan of {} instances (parse + validate + graph + diff + render JSON)",
         CLUSTERS * (DEPENDENTS + 1)
@@ -165,6 +171,7 @@ fn main() {
         times[0],
         times[times.len() - 1]
     );
+    println!("  phases of one run: load+validate {:.3} s, graph+diff {:.3} s, render JSON {:.3} s", l, p, r);
     println!("  peak RSS: {rss:.1} MB");
     println!(
         "  changes found: {changes} (a matching state should give 0); JSON plan: {:.1} MB",
