@@ -149,8 +149,7 @@ fn main() {
         })
         .expect("plan");
         let t_plan = t.elapsed().as_secs_f64();
-        let json =
-            serde_json::to_string(&clusterform_planner::render::render_json(&plan)).expect("json");
+        let json = clusterform_planner::render::render_json_string(&plan, false);
         times.push(t.elapsed().as_secs_f64());
         phases.push((t_load, t_plan - t_load, t.elapsed().as_secs_f64() - t_plan));
         json_len = json.len();
@@ -171,7 +170,10 @@ fn main() {
         times[0],
         times[times.len() - 1]
     );
-    println!("  phases of one run: load+validate {:.3} s, graph+diff {:.3} s, render JSON {:.3} s", l, p, r);
+    println!(
+        "  phases of one run: load+validate {:.3} s, graph+diff {:.3} s, render JSON {:.3} s",
+        l, p, r
+    );
     println!("  peak RSS: {rss:.1} MB");
     println!(
         "  changes found: {changes} (a matching state should give 0); JSON plan: {:.1} MB",

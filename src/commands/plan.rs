@@ -90,10 +90,7 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
     })?;
 
     if args.json {
-        output::data(
-            &serde_json::to_string_pretty(&render::render_json(&plan))
-                .context("failed to encode the plan")?,
-        );
+        output::data(&render::render_json_string(&plan, true));
     } else {
         output::data(&render::render_human(&plan, ui.color_stdout));
     }

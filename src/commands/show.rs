@@ -13,7 +13,7 @@ pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
     if let Some(file) = &args.file {
         let plan = planfile::load(file)?;
         if args.json {
-            output::data(&serde_json::to_string_pretty(&render::render_json(&plan))?);
+            output::data(&render::render_json_string(&plan, true));
         } else {
             output::data(&render::render_human(&plan, ui.color_stdout));
         }

@@ -8,7 +8,7 @@ mod lines;
 mod markdown;
 
 pub use human::render_human;
-pub use json::{render_json, JSON_FORMAT_VERSION};
+pub use json::{render_json, render_json_string, JSON_FORMAT_VERSION};
 pub use markdown::{render_markdown, DEFAULT_MARKDOWN_MAX_CHARS};
 
 use clusterform_model::{AttrChange, Attrs, Change, Plan, Value};
