@@ -129,7 +129,9 @@ pub fn values_of(state: &State) -> clusterform_planner::PlannedValues {
     let mut values = clusterform_planner::PlannedValues::new(state.resources.keys());
     for r in state.resources.values() {
         let mut attrs = r.attributes.clone();
-        attrs.entry("id".into()).or_insert_with(|| Value::String(r.id.clone()));
+        attrs
+            .entry("id".into())
+            .or_insert_with(|| Value::String(r.id.clone()));
         values.insert(r.address.clone(), attrs);
     }
     values

@@ -19,9 +19,22 @@ fn offline_plan_forms_and_detailed_exit_code() {
 
     let r = offline_plan(&w, d, &["--detailed-exitcode"]);
     r.expect_code(2);
-    assert!(r.stdout.contains("huawei_autopilot_cluster.platform will be created"), "{}", r.stdout);
-    assert!(r.stdout.contains("Plan: 4 to create, 0 to update, 0 to upgrade, 0 to replace, 0 to delete."), "{}", r.stdout);
-    assert!(!r.stdout.contains("\x1b["), "no colour when stdout is not a terminal");
+    assert!(
+        r.stdout
+            .contains("huawei_autopilot_cluster.platform will be created"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("Plan: 4 to create, 0 to update, 0 to upgrade, 0 to replace, 0 to delete."),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("\x1b["),
+        "no colour when stdout is not a terminal"
+    );
 
     let r = offline_plan(&w, d, &["--json"]);
     r.expect_code(0);
@@ -44,7 +57,12 @@ fn saved_plan_round_trips_through_show() {
     offline_plan(&w, dir.to_str().unwrap(), &["--out", out.to_str().unwrap()]).expect_code(0);
     let r = w.run(&["show", out.to_str().unwrap()]);
     r.expect_code(0);
-    assert!(r.stdout.contains("huawei_autopilot_cluster.prod will be created"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("huawei_autopilot_cluster.prod will be created"),
+        "{}",
+        r.stdout
+    );
     let r = w.run(&["show", "--json", out.to_str().unwrap()]);
     r.expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
@@ -62,9 +80,14 @@ fn graph_prints_dot_with_dependency_edges() {
     let r = w.run(&["graph", dir.to_str().unwrap()]);
     r.expect_code(0);
     assert!(r.stdout.starts_with("digraph"), "{}", r.stdout);
-    assert!(r.stdout.contains("huawei_autopilot_cluster.platform"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("huawei_autopilot_cluster.platform"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("->"), "{}", r.stdout);
-    w.run(&["graph", "--type", "apply", dir.to_str().unwrap()]).expect_code(0);
+    w.run(&["graph", "--type", "apply", dir.to_str().unwrap()])
+        .expect_code(0);
 }
 
 #[test]
@@ -74,7 +97,11 @@ fn sandbox_apply_then_state_commands_outputs_and_destroy() {
     let d = dir.to_str().unwrap();
     let r = w.run_env(&["apply", d, "--auto-approve"], &[FAST]);
     r.expect_code(0);
-    assert!(r.stderr.contains("Apply complete: 2 done, 0 failed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Apply complete: 2 done, 0 failed"),
+        "{}",
+        r.stderr
+    );
     assert!(w.path().join("state/quickstart.json").is_file());
 
     let r = w.run_env(&["plan", d, "--detailed-exitcode"], &[FAST]);
@@ -83,7 +110,13 @@ fn sandbox_apply_then_state_commands_outputs_and_destroy() {
 
     let r = w.run(&["state", "list", "--dir", d]);
     r.expect_code(0);
-    assert_eq!(r.stdout.lines().collect::<Vec<_>>(), ["huawei_autopilot_addon.coredns", "huawei_autopilot_cluster.demo"]);
+    assert_eq!(
+        r.stdout.lines().collect::<Vec<_>>(),
+        [
+            "huawei_autopilot_addon.coredns",
+            "huawei_autopilot_cluster.demo"
+        ]
+    );
 
     let r = w.run(&["output", "--dir", d, "cluster_id"]);
     r.expect_code(0);
@@ -94,17 +127,41 @@ fn sandbox_apply_then_state_commands_outputs_and_destroy() {
     assert!(r.stdout.contains(&id), "{}", r.stdout);
 
     // mv renames, rm forgets (the cloud object stays until destroy below re-adopts nothing).
-    w.run(&["state", "mv", "--dir", d, "huawei_autopilot_addon.coredns", "huawei_autopilot_addon.dns"]).expect_code(0);
+    w.run(&[
+        "state",
+        "mv",
+        "--dir",
+        d,
+        "huawei_autopilot_addon.coredns",
+        "huawei_autopilot_addon.dns",
+    ])
+    .expect_code(0);
     let r = w.run(&["state", "list", "--dir", d]);
-    assert!(r.stdout.contains("huawei_autopilot_addon.dns"), "{}", r.stdout);
-    w.run(&["state", "mv", "--dir", d, "huawei_autopilot_addon.dns", "huawei_autopilot_addon.coredns"]).expect_code(0);
+    assert!(
+        r.stdout.contains("huawei_autopilot_addon.dns"),
+        "{}",
+        r.stdout
+    );
+    w.run(&[
+        "state",
+        "mv",
+        "--dir",
+        d,
+        "huawei_autopilot_addon.dns",
+        "huawei_autopilot_addon.coredns",
+    ])
+    .expect_code(0);
     let r = w.run(&["state", "rm", "--dir", d, "huawei_autopilot_addon.nope"]);
     r.expect_code(1);
     assert!(r.stderr.contains("is not in the state"), "{}", r.stderr);
 
     let r = w.run_env(&["destroy", d, "--auto-approve"], &[FAST]);
     r.expect_code(0);
-    assert!(r.stderr.contains("Destroy complete: 2 done, 0 failed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("Destroy complete: 2 done, 0 failed"),
+        "{}",
+        r.stderr
+    );
     let r = w.run(&["state", "list", "--dir", d]);
     r.expect_code(0);
     assert!(r.stdout.trim().is_empty(), "{}", r.stdout);
