@@ -3,8 +3,8 @@
 
 mod architecture;
 mod commands;
-mod harness;
-mod offline;
 mod crash;
 mod e2e;
 mod emulator;
+mod harness;
+mod offline;
