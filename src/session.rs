@@ -92,6 +92,33 @@ pub fn recover(store: &LocalStore) -> Result<(State, Vec<InFlight>)> {
 /// A running embedded emulator (kept alive for the command's duration).
 pub struct Sandbox {
     pub emulator: clusterform_emulator::RunningEmulator,
+    /// Simulated time runs this many times faster than real time.
+    pub time_scale: f64,
+}
+
+/// How often operations are polled: the executor's defaults (5 s floor, slowing with age), scaled
+/// down when the cloud is the sandbox running simulated time faster, or floored by
+/// `CLUSTERFORM_POLL_MIN` (e.g. `200ms`, for a fast emulator started by hand or by tests).
+pub fn poll_options(sandbox: Option<&Sandbox>) -> clusterform_executor::PollOptions {
+    let mut p = clusterform_executor::PollOptions::default();
+    if let Some(sb) = sandbox {
+        p.min_interval = p.min_interval.div_f64(sb.time_scale).max(std::time::Duration::from_millis(50));
+        p.max_interval = p.max_interval.div_f64(sb.time_scale).max(p.min_interval);
+    }
+    if let Some(min) = std::env::var("CLUSTERFORM_POLL_MIN").ok().and_then(|v| parse_poll_floor(&v)) {
+        p.min_interval = min;
+        p.max_interval = p.max_interval.max(min);
+    }
+    p
+}
+
+/// `250ms`, `2s` or plain seconds.
+fn parse_poll_floor(text: &str) -> Option<std::time::Duration> {
+    let t = text.trim();
+    if let Some(ms) = t.strip_suffix("ms") {
+        return ms.trim().parse::<u64>().ok().map(std::time::Duration::from_millis);
+    }
+    t.trim_end_matches('s').parse::<f64>().ok().filter(|s| *s >= 0.0).map(std::time::Duration::from_secs_f64)
 }
 
 /// The configured providers, by name. Starts the embedded emulator when a provider says
@@ -167,7 +194,7 @@ async fn start_sandbox(stack: &Stack) -> Result<Sandbox> {
         emulator.huawei_url().unwrap_or_default(),
         dir.display()
     ));
-    Ok(Sandbox { emulator })
+    Ok(Sandbox { emulator, time_scale })
 }
 
 /// Providers as the executor takes them, and the rate budgets from `rate_limit` settings.

@@ -173,6 +173,7 @@ fn execute(
             events,
             resolver: Arc::new(ConfigResolver { config: stack.config.clone() }),
             in_flight: clusterform_executor::in_flight_from(&in_flight),
+            poll: session::poll_options(sandbox.as_ref()),
             ..Default::default()
         };
         let report = clusterform_executor::apply(&plan, ctx.refreshed.clone(), &exec_providers, sink, opts)

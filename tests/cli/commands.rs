@@ -27,7 +27,7 @@ fn offline_plan_forms_and_detailed_exit_code() {
     );
     assert!(
         r.stdout
-            .contains("Plan: 4 to create, 0 to update, 0 to upgrade, 0 to replace, 0 to delete."),
+            .contains("Plan: 6 to create, 0 to update, 0 to upgrade, 0 to replace, 0 to delete."),
         "{}",
         r.stdout
     );
@@ -40,7 +40,7 @@ fn offline_plan_forms_and_detailed_exit_code() {
     r.expect_code(0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("plan JSON on stdout");
     assert_eq!(v["format_version"], "1.0");
-    assert_eq!(v["resource_changes"].as_array().map(Vec::len), Some(4));
+    assert_eq!(v["resource_changes"].as_array().map(Vec::len), Some(6));
 
     let md = w.path().join("plan.md");
     offline_plan(&w, d, &["--markdown", md.to_str().unwrap()]).expect_code(0);

@@ -79,6 +79,8 @@ impl Workdir {
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
+        // Emulated clouds here run simulated time fast; poll them accordingly.
+        cmd.env("CLUSTERFORM_POLL_MIN", "100ms");
         for (k, v) in env {
             cmd.env(k, v);
         }

@@ -77,6 +77,9 @@ pub struct Catalog {
     pub upgrade_paths: Vec<UpgradePath>,
     pub addon_templates: Vec<AddonTemplate>,
     pub cluster_quota: Option<Quota>,
+    /// Names of the clusters that exist in the cloud now. A planned create of one of these is an
+    /// adoption (an earlier, interrupted run created it), so it needs no quota.
+    pub existing_clusters: std::collections::BTreeSet<String>,
     /// The upgrade paths are the built-in ones, not the cloud's (offline, or the cloud refused).
     pub paths_builtin: bool,
 }
@@ -126,6 +129,7 @@ impl Catalog {
                 .collect(),
             addon_templates: Vec::new(),
             cluster_quota: None,
+            existing_clusters: Default::default(),
             paths_builtin: true,
         }
     }

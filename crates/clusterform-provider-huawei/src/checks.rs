@@ -54,7 +54,16 @@ fn quota(plan: &Plan, catalog: &Catalog, out: &mut Vec<PlanIssue>) {
         .filter(|c| c.address.type_name == CLUSTER);
     let (mut creates, mut deletes) = (0i64, 0i64);
     for c in clusters {
+        let adopted = c
+            .after
+            .as_ref()
+            .and_then(|a| a.get("name"))
+            .and_then(|n| n.as_str())
+            .is_some_and(|n| catalog.existing_clusters.contains(n));
         match c.action {
+            // A cluster of that name already exists: an interrupted run made it and this one
+            // adopts it through `find`, so it takes no quota beyond what `used` counts.
+            Action::Create if adopted => {}
             Action::Create => creates += 1,
             // Create-before-destroy holds two clusters for a while.
             Action::Replace if c.create_before_destroy => creates += 1,

@@ -69,8 +69,26 @@ fn catalog() -> Catalog {
             ],
         }],
         cluster_quota: Some(Quota { limit: 5, used: 4 }),
+        existing_clusters: Default::default(),
         paths_builtin: false,
     }
+}
+
+#[test]
+fn creates_of_clusters_that_already_exist_are_adoptions_and_take_no_quota() {
+    // An interrupted run created `a` and `b` (counted in `used`); the rerun plans them as creates
+    // again and adopts them by name, so only `c` needs room.
+    let mut cat = catalog();
+    cat.cluster_quota = Some(Quota { limit: 5, used: 4 });
+    cat.existing_clusters = ["a-name", "b-name"].iter().map(|s| s.to_string()).collect();
+    let p = plan(vec![
+        change(CLUSTER, "a", Action::Create, attrs(&[("name", "a-name")])),
+        change(CLUSTER, "b", Action::Create, attrs(&[("name", "b-name")])),
+        change(CLUSTER, "c", Action::Create, attrs(&[("name", "c-name")])),
+    ]);
+    assert!(run(&p, &cat, false).is_empty());
+    cat.existing_clusters.clear();
+    assert_eq!(run(&p, &cat, false)[0].severity, Severity::Error);
 }
 
 #[test]

@@ -256,7 +256,14 @@ impl HuaweiProvider {
         let paths = soft(self.api.list_upgrade_paths().await)?;
         let templates = soft(self.api.list_addon_templates(None).await)?;
         let quotas = soft(found(self.api.show_quotas().await).map(|o| o.unwrap_or_default()))?;
+        let clusters = soft(self.api.list_clusters(None, None).await)?;
         let mut c = Catalog::default();
+        c.existing_clusters = clusters
+            .iter()
+            .flat_map(|j| j.get("items").and_then(serde_json::Value::as_array).into_iter().flatten())
+            .filter_map(|i| i.pointer("/metadata/name").and_then(serde_json::Value::as_str))
+            .map(str::to_string)
+            .collect();
         match paths.as_ref().map(Catalog::parse_upgrade_paths) {
             Some(p) if !p.is_empty() => c.upgrade_paths = p,
             _ => {
