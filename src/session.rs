@@ -102,10 +102,16 @@ pub struct Sandbox {
 pub fn poll_options(sandbox: Option<&Sandbox>) -> clusterform_executor::PollOptions {
     let mut p = clusterform_executor::PollOptions::default();
     if let Some(sb) = sandbox {
-        p.min_interval = p.min_interval.div_f64(sb.time_scale).max(std::time::Duration::from_millis(50));
+        p.min_interval = p
+            .min_interval
+            .div_f64(sb.time_scale)
+            .max(std::time::Duration::from_millis(50));
         p.max_interval = p.max_interval.div_f64(sb.time_scale).max(p.min_interval);
     }
-    if let Some(min) = std::env::var("CLUSTERFORM_POLL_MIN").ok().and_then(|v| parse_poll_floor(&v)) {
+    if let Some(min) = std::env::var("CLUSTERFORM_POLL_MIN")
+        .ok()
+        .and_then(|v| parse_poll_floor(&v))
+    {
         p.min_interval = min;
         p.max_interval = p.max_interval.max(min);
     }
@@ -116,9 +122,17 @@ pub fn poll_options(sandbox: Option<&Sandbox>) -> clusterform_executor::PollOpti
 fn parse_poll_floor(text: &str) -> Option<std::time::Duration> {
     let t = text.trim();
     if let Some(ms) = t.strip_suffix("ms") {
-        return ms.trim().parse::<u64>().ok().map(std::time::Duration::from_millis);
+        return ms
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .map(std::time::Duration::from_millis);
     }
-    t.trim_end_matches('s').parse::<f64>().ok().filter(|s| *s >= 0.0).map(std::time::Duration::from_secs_f64)
+    t.trim_end_matches('s')
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s >= 0.0)
+        .map(std::time::Duration::from_secs_f64)
 }
 
 /// The configured providers, by name. Starts the embedded emulator when a provider says
@@ -194,7 +208,44 @@ async fn start_sandbox(stack: &Stack) -> Result<Sandbox> {
         emulator.huawei_url().unwrap_or_default(),
         dir.display()
     ));
-    Ok(Sandbox { emulator, time_scale })
+    Ok(Sandbox {
+        emulator,
+        time_scale,
+    })
+}
+
+/// Fetches each provider's plan-time catalog; throttling and transient failures are retried with
+/// exponential backoff (honouring `Retry-After`), as every other cloud call is.
+pub async fn prepare_plans(
+    providers: &BTreeMap<String, Arc<clusterform_provider_huawei::HuaweiProvider>>,
+) -> Result<()> {
+    for (name, p) in providers {
+        let mut delay = std::time::Duration::from_millis(500);
+        let mut attempt = 1;
+        loop {
+            match p.prepare_plan().await {
+                Ok(()) => break,
+                Err(e) if e.is_retryable() && attempt < 8 => {
+                    let wait = match &e {
+                        clusterform_provider::ProviderError::Throttled {
+                            retry_after: Some(d),
+                            ..
+                        } => (*d).max(delay),
+                        _ => delay,
+                    };
+                    crate::output::info(&format!(
+                        "provider `{name}`: {e}; retrying in {:.1}s",
+                        wait.as_secs_f64()
+                    ));
+                    tokio::time::sleep(wait).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(30));
+                    attempt += 1;
+                }
+                Err(e) => return Err(anyhow!("provider `{name}`: {e}")),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Providers as the executor takes them, and the rate budgets from `rate_limit` settings.

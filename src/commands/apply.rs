@@ -126,9 +126,7 @@ fn execute(
         let events: Arc<dyn clusterform_executor::Events> = Arc::new(Progress { json: run.json });
 
         let ctx = if shape.refresh {
-            for (name, p) in &providers {
-                p.prepare_plan().await.map_err(|e| anyhow!("provider `{name}`: {e}"))?;
-            }
+            session::prepare_plans(&providers).await?;
             let r = clusterform_executor::refresh(
                 &state,
                 &exec_providers,

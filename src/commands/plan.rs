@@ -53,11 +53,7 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
         let mut sandbox = None;
         let providers = session::providers(&stack, &mut sandbox).await?;
         let (exec_providers, budgets) = session::executor_providers(&stack, &providers);
-        for (name, p) in &providers {
-            p.prepare_plan()
-                .await
-                .map_err(|e| anyhow!("provider `{name}`: {e}"))?;
-        }
+        session::prepare_plans(&providers).await?;
         let r = clusterform_executor::refresh(
             &state,
             &exec_providers,
