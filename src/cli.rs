@@ -43,6 +43,39 @@ pub enum Command {
     State(StateCommand),
     /// Remove a lock left by a run that is gone
     ForceUnlock(ForceUnlockArgs),
+    /// Huawei Cloud actions outside the declarative model (rollback, upgrade retry and cancel)
+    #[command(subcommand)]
+    Huawei(HuaweiCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HuaweiCommand {
+    /// Roll a managed add-on back to its previous version and wait until it runs
+    AddonRollback(HuaweiAddrArgs),
+    /// Retry a managed cluster's failed upgrade task
+    UpgradeRetry(HuaweiAddrArgs),
+    /// Cancel a managed cluster's upgrade workflow (allowed while no step runs)
+    UpgradeCancel(HuaweiCancelArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HuaweiAddrArgs {
+    /// The resource address in state, e.g. huawei_autopilot_addon.coredns
+    pub address: String,
+    /// The stack directory
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct HuaweiCancelArgs {
+    /// The cluster's address in state
+    pub address: String,
+    /// The upgrade workflow's id
+    pub workflow_id: String,
+    /// The stack directory
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 /// Where the stack is and how its variables are set.

@@ -2,6 +2,7 @@
 
 mod apply;
 mod fmt;
+mod huawei;
 mod import;
 mod plan;
 mod show;
@@ -29,6 +30,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<Outcome> {
         Command::Graph(a) => show::graph(&a, ui),
         Command::State(c) => state::run(&c, ui),
         Command::ForceUnlock(a) => state::force_unlock(&a, ui),
+        Command::Huawei(c) => huawei::run(&c, ui),
     }
 }
 

@@ -184,3 +184,99 @@ fn force_unlock_with_a_wrong_id_is_refused() {
     r.expect_code(1);
     assert!(!r.stderr.is_empty());
 }
+
+const ROLLBACK_STACK: &str = r#"
+[stack]
+name = "rollback"
+
+[providers.huawei]
+region = "ap-southeast-1"
+project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+sandbox = true
+
+[resources.huawei_autopilot_cluster.c]
+name = "rollback"
+flavor = "cce.autopilot.cluster"
+version = "v1.28"
+vpc_id = "vpc-1"
+subnet_id = "subnet-1"
+
+[resources.huawei_autopilot_addon.dns]
+cluster_id = "${huawei_autopilot_cluster.c.id}"
+template = "coredns"
+version = "VERSION"
+"#;
+
+#[test]
+fn huawei_addon_rollback_and_upgrade_retry_are_explicit_actions() {
+    let w = Workdir::new();
+    let dir = w.stack(
+        "rb",
+        &[("main.toml", &ROLLBACK_STACK.replace("VERSION", "1.28.4"))],
+    );
+    let d = dir.to_str().unwrap();
+    w.run_env(&["apply", d, "--auto-approve"], &[FAST])
+        .expect_code(0);
+    std::fs::write(
+        dir.join("main.toml"),
+        ROLLBACK_STACK.replace("VERSION", "1.28.6"),
+    )
+    .unwrap();
+    w.run_env(&["apply", d, "--auto-approve"], &[FAST])
+        .expect_code(0);
+    w.run_env(&["plan", d, "--detailed-exitcode"], &[FAST])
+        .expect_code(0);
+
+    let r = w.run_env(
+        &[
+            "huawei",
+            "addon-rollback",
+            "--dir",
+            d,
+            "huawei_autopilot_addon.dns",
+        ],
+        &[FAST],
+    );
+    r.expect_code(0);
+    assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    // The cloud is back on 1.28.4, so the config's 1.28.6 is a planned update again.
+    let r = w.run_env(&["plan", d, "--detailed-exitcode"], &[FAST]);
+    r.expect_code(2);
+    assert!(
+        r.stdout.contains("\"1.28.4\" -> \"1.28.6\""),
+        "{}",
+        r.stdout
+    );
+
+    // No failed upgrade task to retry: the cloud's refusal is reported, exit 1.
+    let r = w.run_env(
+        &[
+            "huawei",
+            "upgrade-retry",
+            "--dir",
+            d,
+            "huawei_autopilot_cluster.c",
+        ],
+        &[FAST],
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("huawei_autopilot_cluster.c"),
+        "{}",
+        r.stderr
+    );
+    // Wrong type for the action.
+    let r = w.run(&[
+        "huawei",
+        "addon-rollback",
+        "--dir",
+        d,
+        "huawei_autopilot_cluster.c",
+    ]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("is not a huawei_autopilot_addon"),
+        "{}",
+        r.stderr
+    );
+}

@@ -50,15 +50,6 @@ impl Workdir {
         d
     }
 
-    /// Copies a fixture stack from `tests/fixtures/<name>` and returns its path.
-    pub fn fixture(&self, name: &str) -> PathBuf {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
-        copy_dir(&src, &self.dir.path().join(name));
-        self.dir.path().join(name)
-    }
-
     /// Copies an example stack from `examples/<name>` and returns its path.
     pub fn example(&self, name: &str) -> PathBuf {
         let src = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,5 +1,5 @@
-//! End-to-end tests of the built `clusterform` binary: fixture stacks under `tests/fixtures/`,
-//! and (for apply) the emulator over loopback.
+//! End-to-end tests of the built `clusterform` binary: the examples and inline stacks, offline,
+//! against the embedded sandbox, and against the emulator binary over loopback.
 
 mod architecture;
 mod commands;
