@@ -260,8 +260,16 @@ impl HuaweiProvider {
         let mut c = Catalog::default();
         c.existing_clusters = clusters
             .iter()
-            .flat_map(|j| j.get("items").and_then(serde_json::Value::as_array).into_iter().flatten())
-            .filter_map(|i| i.pointer("/metadata/name").and_then(serde_json::Value::as_str))
+            .flat_map(|j| {
+                j.get("items")
+                    .and_then(serde_json::Value::as_array)
+                    .into_iter()
+                    .flatten()
+            })
+            .filter_map(|i| {
+                i.pointer("/metadata/name")
+                    .and_then(serde_json::Value::as_str)
+            })
             .map(str::to_string)
             .collect();
         match paths.as_ref().map(Catalog::parse_upgrade_paths) {
