@@ -84,12 +84,25 @@ pub struct StackArgs {
     /// The stack directory (its *.toml files are read together)
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub var: VarArgs,
+}
+
+/// How the stack's variables are set (besides defaults and `CLUSTERFORM_VAR_NAME`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct VarArgs {
     /// Set a variable (repeatable); the value is read as TOML when it parses, else as a string
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
     /// Read variables from a TOML file (repeatable; later files win)
     #[arg(long = "var-file", value_name = "FILE")]
     pub var_files: Vec<PathBuf>,
+}
+
+impl VarArgs {
+    pub fn is_empty(&self) -> bool {
+        self.vars.is_empty() && self.var_files.is_empty()
+    }
 }
 
 /// How the state lock is taken.
@@ -183,15 +196,12 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
-    /// The stack directory, or a plan file saved by `plan --out`
+    /// The stack directory, or a plan file saved by `plan --out` (which keeps the options and
+    /// variables it was made with)
     #[arg(default_value = ".")]
     pub target_path: PathBuf,
-    /// Set a variable (repeatable)
-    #[arg(long = "var", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
-    /// Read variables from a TOML file (repeatable)
-    #[arg(long = "var-file", value_name = "FILE")]
-    pub var_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub var: VarArgs,
     #[command(flatten)]
     pub shape: PlanShapeArgs,
     #[command(flatten)]
@@ -243,6 +253,8 @@ pub struct ShowArgs {
     /// The stack directory (when showing state)
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub var: VarArgs,
     /// Print as JSON
     #[arg(long)]
     pub json: bool,
@@ -255,6 +267,8 @@ pub struct OutputArgs {
     /// The stack directory
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub var: VarArgs,
     /// Print as JSON (sensitive values included: this is for machines)
     #[arg(long)]
     pub json: bool,
@@ -295,6 +309,8 @@ pub struct StateDirArgs {
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
     #[command(flatten)]
+    pub var: VarArgs,
+    #[command(flatten)]
     pub lock: LockArgs,
 }
 
@@ -328,4 +344,6 @@ pub struct ForceUnlockArgs {
     /// The stack directory
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub var: VarArgs,
 }

@@ -84,7 +84,7 @@ pub fn load_options(dir: &Path, vars: &[String], var_files: &[PathBuf]) -> Resul
 
 /// Reads, parses and validates a stack; prints every diagnostic on failure.
 pub fn load(args: &StackArgs, ui: &Ui) -> Result<Stack, LoadFailure> {
-    load_dir(&args.dir, &args.vars, &args.var_files, ui)
+    load_dir(&args.dir, &args.var.vars, &args.var.var_files, ui)
 }
 
 pub fn load_dir(
@@ -93,10 +93,15 @@ pub fn load_dir(
     var_files: &[PathBuf],
     ui: &Ui,
 ) -> Result<Stack, LoadFailure> {
-    let files = read_files(dir)?;
     let opts = load_options(dir, vars, var_files)?;
+    load_with(dir, &opts, ui)
+}
+
+/// Reads, parses and validates a stack with the given variable inputs; prints every diagnostic.
+pub fn load_with(dir: &Path, opts: &LoadOptions, ui: &Ui) -> Result<Stack, LoadFailure> {
+    let files = read_files(dir)?;
     let schemas = crate::providers::schemas();
-    match clusterform_config::load(&files, &opts, &schemas) {
+    match clusterform_config::load(&files, opts, &schemas) {
         Ok(config) => Ok(Stack {
             dir: dir.to_path_buf(),
             config,

@@ -2,18 +2,17 @@
 //! apply through the executor (journaled, resumable), save state, unlock.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context, Result};
 use clusterform_executor::{ApplyOptions, CancelToken, StateJournal};
-use clusterform_model::{Action, OutputState, Plan, PlanMode, State};
+use clusterform_model::{OutputState, PlanMode, State};
 use clusterform_planner::{HookMap, PlanOptions};
 use clusterform_provider::Provider;
 use clusterform_state::{LockGuard, StateStore};
 
 use crate::cli::{
-    ApplyArgs, DestroyArgs, LockArgs, PlanShapeArgs, RefreshArgs, RunArgs, StackArgs,
+    ApplyArgs, DestroyArgs, LockArgs, PlanShapeArgs, RefreshArgs, RunArgs, StackArgs, VarArgs,
 };
 use crate::exit::Outcome;
 use crate::output::{self, Ui};
@@ -22,31 +21,15 @@ use crate::session::{self, PlanContext};
 use crate::{planfile, stack};
 
 pub fn apply(args: &ApplyArgs, ui: &Ui) -> Result<Outcome> {
-    let (dir, saved) = if args.target_path.is_file() {
-        let plan = planfile::load(&args.target_path)?;
-        (
-            std::env::current_dir().context("failed to read the working directory")?,
-            Some(plan),
-        )
-    } else {
-        (args.target_path.clone(), None)
-    };
+    if args.target_path.is_file() {
+        return apply_saved(args, ui);
+    }
     let stack_args = StackArgs {
-        dir,
-        vars: args.vars.clone(),
-        var_files: args.var_files.clone(),
-    };
-    let stack_args = match &saved {
-        // A saved plan carries no stack path: it is applied from the stack it was made in, which
-        // is the one whose config hash it records.
-        Some(_) => StackArgs {
-            dir: find_stack_of_plan(&args.target_path),
-            ..stack_args
-        },
-        None => stack_args,
+        dir: args.target_path.clone(),
+        var: args.var.clone(),
     };
     let options = PlanOptions {
-        mode: saved.as_ref().map(|p| p.mode).unwrap_or(PlanMode::Normal),
+        mode: PlanMode::Normal,
         targets: session::addresses("--target", &args.shape.target)?,
         replace: session::addresses("--replace", &args.shape.replace)?,
         allow_replace: session::addresses("--allow-replace", &args.shape.allow_replace)?,
@@ -57,7 +40,53 @@ pub fn apply(args: &ApplyArgs, ui: &Ui) -> Result<Outcome> {
         &args.lock,
         &args.run,
         options,
-        saved,
+        None,
+        "apply",
+        ui,
+    )
+}
+
+/// `apply PLANFILE`: plans again under the lock with the stack, options and variables the file
+/// records (planning flags given now are refused, as Terraform does), and applies only if that
+/// gives the saved plan's changes.
+fn apply_saved(args: &ApplyArgs, ui: &Ui) -> Result<Outcome> {
+    let saved = planfile::load(&args.target_path)?;
+    let given: Vec<&str> = [
+        ("--var", !args.var.vars.is_empty()),
+        ("--var-file", !args.var.var_files.is_empty()),
+        ("--target", !args.shape.target.is_empty()),
+        ("--replace", !args.shape.replace.is_empty()),
+        ("--allow-replace", !args.shape.allow_replace.is_empty()),
+        ("--refresh=false", !args.shape.refresh),
+    ]
+    .into_iter()
+    .filter_map(|(flag, set)| set.then_some(flag))
+    .collect();
+    if !given.is_empty() {
+        bail!(
+            "{} cannot be used with a saved plan: {} applies what it was planned with\nhint: pass them to `clusterform plan --out FILE` instead",
+            given.join(", "),
+            args.target_path.display()
+        );
+    }
+    let stack_args = StackArgs {
+        dir: saved.stack_dir()?,
+        var: VarArgs::default(),
+    };
+    let shape = PlanShapeArgs {
+        refresh: saved.made_with.refresh,
+        target: vec![],
+        replace: vec![],
+        allow_replace: vec![],
+    };
+    let options = saved.made_with.plan_options();
+    execute(
+        &stack_args,
+        &shape,
+        &args.lock,
+        &args.run,
+        options,
+        Some(saved),
         "apply",
         ui,
     )
@@ -87,15 +116,6 @@ pub fn destroy(args: &DestroyArgs, ui: &Ui) -> Result<Outcome> {
     )
 }
 
-/// A saved plan is applied in the stack directory it sits in, or the working directory.
-fn find_stack_of_plan(plan: &Path) -> std::path::PathBuf {
-    let parent = plan.parent().filter(|p| !p.as_os_str().is_empty());
-    match parent {
-        Some(p) if stack::read_files(p).is_ok() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn execute(
     stack_args: &StackArgs,
@@ -103,11 +123,11 @@ fn execute(
     lock_args: &LockArgs,
     run: &RunArgs,
     options: PlanOptions,
-    saved: Option<Plan>,
+    saved: Option<planfile::Saved>,
     operation: &str,
     ui: &Ui,
 ) -> Result<Outcome> {
-    let stack = match stack::load(stack_args, ui) {
+    let stack = match planfile::load_stack(stack_args, saved.as_ref(), ui) {
         Ok(s) => s,
         Err(f) => return super::load_failed(f),
     };
@@ -141,7 +161,7 @@ fn execute(
         let hooks: HookMap = providers.iter().map(|(n, p)| (n.clone(), p.hooks())).collect();
         let plan = session::make_plan(&stack, &state, &ctx, &hooks, &options)?;
         if let Some(saved) = &saved {
-            verify_saved(saved, &plan, &stack.config.sha256)?;
+            planfile::verify(saved, &plan, &stack.config)?;
         }
         output::data(&clusterform_planner::render::render_human(&plan, ui.color_stdout));
         if !plan.has_changes() && in_flight.is_empty() {
@@ -209,45 +229,6 @@ fn execute(
         ));
         Ok(if ok { Outcome::Success } else { Outcome::Failed })
     })
-}
-
-/// A saved plan is applied only if nothing it was made against has moved.
-fn verify_saved(saved: &Plan, fresh: &Plan, config_sha: &str) -> Result<()> {
-    let mut why = Vec::new();
-    if saved.config_sha256 != config_sha {
-        why.push("the configuration changed".to_string());
-    }
-    if saved.lineage.is_some() && saved.lineage != fresh.lineage {
-        why.push("the state belongs to another lineage".to_string());
-    }
-    if saved.serial != fresh.serial {
-        why.push(format!(
-            "the state moved from serial {} to {}",
-            saved.serial, fresh.serial
-        ));
-    }
-    for (addr, fp) in &saved.fingerprints {
-        if fresh.fingerprints.get(addr) != Some(fp) {
-            why.push(format!("{addr} changed in the cloud since the plan"));
-        }
-    }
-    let actions = |p: &Plan| -> Vec<(String, Action)> {
-        p.changes
-            .iter()
-            .filter(|c| c.action.is_change())
-            .map(|c| (c.address.to_string(), c.action))
-            .collect()
-    };
-    if why.is_empty() && actions(saved) != actions(fresh) {
-        why.push("planning again now gives different actions".to_string());
-    }
-    if !why.is_empty() {
-        bail!(
-            "the saved plan is stale: {}\nhint: run `clusterform plan --out FILE` again",
-            why.join("; ")
-        );
-    }
-    Ok(())
 }
 
 /// Writes the final state (outputs evaluated against it) with the serial bumped.

@@ -95,7 +95,8 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
         std::fs::write(path, md).with_context(|| format!("failed to write {}", path.display()))?;
     }
     if let Some(path) = &args.out {
-        planfile::save(path, &plan)?;
+        let made_with = planfile::MadeWith::new(&stack, &options, args.shape.refresh);
+        planfile::save(path, &plan, &made_with)?;
         output::info(&format!(
             "Saved the plan to {}; apply it with `clusterform apply {}`.",
             path.display(),

@@ -4,14 +4,14 @@ use anyhow::{anyhow, bail, Context, Result};
 use clusterform_model::Value;
 use clusterform_planner::{render, GraphKind};
 
-use crate::cli::{GraphArgs, GraphType, OutputArgs, ShowArgs};
+use crate::cli::{GraphArgs, GraphType, OutputArgs, ShowArgs, VarArgs};
 use crate::exit::Outcome;
 use crate::output::{self, Ui};
 use crate::{planfile, session, stack};
 
 pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
     if let Some(file) = &args.file {
-        let plan = planfile::load(file)?;
+        let plan = planfile::load(file)?.plan;
         if args.json {
             output::data(&render::render_json_string(&plan, true));
         } else {
@@ -19,7 +19,7 @@ pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
         }
         return Ok(Outcome::Success);
     }
-    let state = read_state(&args.dir, ui)?;
+    let state = read_state(&args.dir, &args.var, ui)?;
     if args.json {
         let mut state = state;
         for o in state.outputs.values_mut().filter(|o| o.sensitive) {
@@ -43,7 +43,7 @@ pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
 }
 
 pub fn outputs(args: &OutputArgs, ui: &Ui) -> Result<Outcome> {
-    let state = read_state(&args.dir, ui)?;
+    let state = read_state(&args.dir, &args.var, ui)?;
     match &args.name {
         Some(name) => {
             let o = state.outputs.get(name).ok_or_else(|| {
@@ -118,8 +118,8 @@ pub fn graph(args: &GraphArgs, ui: &Ui) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn read_state(dir: &std::path::Path, ui: &Ui) -> Result<clusterform_model::State> {
-    let stack = match stack::load_dir(dir, &[], &[], ui) {
+fn read_state(dir: &std::path::Path, var: &VarArgs, ui: &Ui) -> Result<clusterform_model::State> {
+    let stack = match stack::load_dir(dir, &var.vars, &var.var_files, ui) {
         Ok(s) => s,
         Err(stack::LoadFailure::Reported) => bail!("the stack in {} is not valid", dir.display()),
         Err(stack::LoadFailure::Error(e)) => return Err(e),

@@ -81,7 +81,7 @@ pub fn run(cmd: &StateCommand, ui: &Ui) -> Result<Outcome> {
 }
 
 fn open(at: &StateDirArgs, ui: &Ui, op: &str) -> Result<(clusterform_state::LocalStore, State)> {
-    let stack = match stack::load_dir(&at.dir, &[], &[], ui) {
+    let stack = match stack::load_dir(&at.dir, &at.var.vars, &at.var.var_files, ui) {
         Ok(s) => s,
         Err(stack::LoadFailure::Reported) => {
             bail!("the stack in {} is not valid", at.dir.display())
@@ -100,7 +100,7 @@ fn edit(
     op: &str,
     f: impl FnOnce(&mut State) -> Result<()>,
 ) -> Result<Outcome> {
-    let stack = match stack::load_dir(&at.dir, &[], &[], ui) {
+    let stack = match stack::load_dir(&at.dir, &at.var.vars, &at.var.var_files, ui) {
         Ok(s) => s,
         Err(stack::LoadFailure::Reported) => {
             bail!("the stack in {} is not valid", at.dir.display())
@@ -120,7 +120,7 @@ fn edit(
 }
 
 pub fn force_unlock(args: &ForceUnlockArgs, ui: &Ui) -> Result<Outcome> {
-    let stack = match stack::load_dir(&args.dir, &[], &[], ui) {
+    let stack = match stack::load_dir(&args.dir, &args.var.vars, &args.var.var_files, ui) {
         Ok(s) => s,
         Err(f) => return super::load_failed(f),
     };
