@@ -273,7 +273,7 @@ async fn shutdown(sandbox: Option<session::Sandbox>) {
 }
 
 /// Renews the lock's lease while the run goes on.
-fn spawn_heartbeat(guard: LockGuard) -> HeartbeatTask {
+pub(super) fn spawn_heartbeat(guard: LockGuard) -> HeartbeatTask {
     let every = guard.heartbeat_interval();
     let guard = Arc::new(Mutex::new(guard));
     let g = guard.clone();
@@ -295,7 +295,7 @@ fn spawn_heartbeat(guard: LockGuard) -> HeartbeatTask {
 }
 
 /// Stops heartbeating and releases the lock when dropped.
-struct HeartbeatTask {
+pub(super) struct HeartbeatTask {
     task: tokio::task::JoinHandle<()>,
     _guard: Arc<Mutex<LockGuard>>,
 }

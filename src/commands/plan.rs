@@ -33,7 +33,9 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
     let rt = super::runtime()?;
     let plan = rt.block_on(async {
         let store = session::open_store(&stack)?;
-        let _guard = session::lock(&store, &args.lock, "plan")?;
+        // A long refresh must not outlive the lease: renew it as apply does.
+        let _heartbeat =
+            session::lock(&store, &args.lock, "plan")?.map(super::apply::spawn_heartbeat);
         let (state, _) = session::recover(&store)?;
         if !args.shape.refresh {
             let offline = clusterform_provider_huawei::HuaweiHooks::new();
