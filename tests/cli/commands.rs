@@ -2,8 +2,7 @@
 //! embedded sandbox at a high time scale.
 
 use crate::harness::{Run, Workdir};
-
-const FAST: (&str, &str) = ("CLUSTERFORM_SANDBOX_TIME_SCALE", "6000");
+use crate::support::{fixture, Cloud, LockHolder, FAST};
 
 fn offline_plan(w: &Workdir, dir: &str, extra: &[&str]) -> Run {
     let mut args = vec!["plan", dir, "--refresh=false"];
@@ -176,13 +175,51 @@ fn apply_without_approval_on_a_pipe_refuses() {
     assert!(r.stderr.contains("--auto-approve"), "{}", r.stderr);
 }
 
+/// A lock left by a killed run is broken only with its id: a wrong id is refused while the lock is
+/// held, and the right one removes it.
 #[test]
 fn force_unlock_with_a_wrong_id_is_refused() {
     let w = Workdir::new();
-    let dir = w.example("quickstart");
-    let r = w.run(&["force-unlock", "not-a-lock", dir.to_str().unwrap()]);
+    let dir = fixture(&w, "lock-holder");
+    let d = dir.to_str().unwrap();
+    let cloud = Cloud::silent();
+    let mut holder = LockHolder::start(&w, &dir, &cloud);
+    let id = holder.lock_id();
+    let before = std::fs::read(&holder.lock_file).unwrap();
+
+    let r = w.run(&["force-unlock", "not-the-lock-id", d]);
     r.expect_code(1);
-    assert!(!r.stderr.is_empty());
+    assert!(
+        r.stderr
+            .contains(&format!("whose lock id is {id}, not not-the-lock-id")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(&holder.lock_file).unwrap(),
+        before,
+        "a refused force-unlock leaves the lock alone"
+    );
+
+    // The holder dies without releasing: its lock stays and still blocks others.
+    holder.kill();
+    assert!(holder.lock_file.exists());
+    w.run(&["plan", d, "--refresh=false"]).expect_code(1);
+
+    let r = w.run(&["force-unlock", &id, d]);
+    r.expect_code(0);
+    assert!(
+        r.stderr.contains(&format!("Lock {id} removed.")),
+        "{}",
+        r.stderr
+    );
+    assert!(!holder.lock_file.exists());
+    w.run(&["plan", d, "--refresh=false"]).expect_code(0);
+
+    // Nothing left to unlock.
+    let r = w.run(&["force-unlock", &id, d]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("the state is not locked"), "{}", r.stderr);
 }
 
 const ROLLBACK_STACK: &str = r#"
@@ -279,4 +316,162 @@ fn huawei_addon_rollback_and_upgrade_retry_are_explicit_actions() {
         "{}",
         r.stderr
     );
+}
+
+/// Applies the `two-clusters` fixture in the sandbox; returns its directory.
+fn applied_two_clusters(w: &Workdir) -> std::path::PathBuf {
+    let dir = fixture(w, "two-clusters");
+    w.run_env(&["apply", dir.to_str().unwrap(), "--auto-approve"], &[FAST])
+        .expect_code(0);
+    dir
+}
+
+#[test]
+fn output_and_show_of_the_state_in_human_and_json_forms() {
+    let w = Workdir::new();
+    let dir = applied_two_clusters(&w);
+    let d = dir.to_str().unwrap();
+
+    let r = w.run(&["output", "--dir", d, "--json"]);
+    r.expect_code(0);
+    let all: serde_json::Value = serde_json::from_str(&r.stdout).expect("outputs JSON");
+    let id = all["a_id"]["value"].as_str().expect("a_id").to_string();
+    assert_eq!(all["a_id"]["sensitive"], false);
+    assert_eq!(
+        all["description"],
+        serde_json::json!({ "value": "made by the tests", "sensitive": false })
+    );
+    assert_eq!(all["token"]["sensitive"], true);
+
+    let r = w.run(&["output", "--dir", d, "a_id"]);
+    r.expect_code(0);
+    assert_eq!(r.stdout, format!("{id}\n"), "a string output prints raw");
+    let r = w.run(&["output", "--dir", d, "--json", "description"]);
+    r.expect_code(0);
+    assert_eq!(r.stdout.trim(), "\"made by the tests\"");
+    let r = w.run(&["output", "--dir", d]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains(&format!("a_id = \"{id}\"")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("token = (sensitive)"), "{}", r.stdout);
+    assert!(!r.stdout.contains("s3cr3t"), "{}", r.stdout);
+    let r = w.run(&["output", "--dir", d, "nope"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("no output `nope`"), "{}", r.stderr);
+
+    let r = w.run(&["show", "--dir", d]);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains(&format!("# huawei_autopilot_cluster.a (id: {id})")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("description = \"made by the tests\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("# huawei_autopilot_addon.dns (id: "));
+    let r = w.run(&["show", "--dir", d, "--json"]);
+    r.expect_code(0);
+    let state: serde_json::Value = serde_json::from_str(&r.stdout).expect("state JSON");
+    assert_eq!(state["resources"].as_object().map(|m| m.len()), Some(3));
+    assert_eq!(state["outputs"]["token"]["value"], "(sensitive)");
+    assert!(!r.stdout.contains("s3cr3t"), "{}", r.stdout);
+}
+
+#[test]
+fn apply_graph_runs_deletes_backwards() {
+    let w = Workdir::new();
+    let dir = applied_two_clusters(&w);
+    // Drop the add-on and its cluster from the config: both are planned for deletion, and the
+    // add-on must go before the cluster it runs on.
+    let text = std::fs::read_to_string(dir.join("main.toml")).unwrap();
+    let keep: Vec<&str> = text
+        .split("\n[")
+        .filter(|block| {
+            !block.starts_with("resources.huawei_autopilot_cluster.a]")
+                && !block.starts_with("resources.huawei_autopilot_addon.dns]")
+                && !block.starts_with("outputs.a_id]")
+        })
+        .collect();
+    std::fs::write(dir.join("main.toml"), keep.join("\n[")).unwrap();
+    let r = w.run(&["graph", "--type", "apply", dir.to_str().unwrap()]);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains("\"huawei_autopilot_addon.dns\" -> \"huawei_autopilot_cluster.a\";"),
+        "deletes run from dependent to dependency: {}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("huawei_autopilot_cluster.a\\n(delete)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("huawei_autopilot_cluster.b"),
+        "a no-op is not in the apply graph: {}",
+        r.stdout
+    );
+    // The plan graph keeps dependency direction whatever the action.
+    let r = w.run(&["graph", dir.to_str().unwrap()]);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains("\"huawei_autopilot_cluster.a\" -> \"huawei_autopilot_addon.dns\";"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_damaged_or_newer_state_file_is_refused_and_left_byte_for_byte() {
+    let w = Workdir::new();
+    let dir = applied_two_clusters(&w);
+    let d = dir.to_str().unwrap();
+    let path = w.path().join("state/two-clusters.json");
+    let good = std::fs::read(&path).unwrap();
+    let mut newer: serde_json::Value = serde_json::from_slice(&good).unwrap();
+    newer["format_version"] = 999.into();
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        ("corrupt", b"{ this is not JSON".to_vec(), "hint: restore"),
+        (
+            "truncated",
+            good[..good.len() / 2].to_vec(),
+            "hint: restore",
+        ),
+        (
+            "newer",
+            serde_json::to_vec_pretty(&newer).unwrap(),
+            "hint: upgrade clusterform",
+        ),
+    ];
+    for (what, bytes, hint) in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        for args in [
+            &["plan", d, "--refresh=false"][..],
+            &["show", "--dir", d][..],
+            &["state", "rm", "--dir", d, "huawei_autopilot_cluster.b"][..],
+            &["apply", d, "--auto-approve"][..],
+        ] {
+            let r = w.run_env(args, &[FAST]);
+            r.expect_code(1);
+            assert!(
+                r.stderr.contains("state file"),
+                "{what} {args:?}: {}",
+                r.stderr
+            );
+            assert!(r.stderr.contains(hint), "{what} {args:?}: {}", r.stderr);
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                bytes,
+                "{what} state changed by {args:?}"
+            );
+        }
+    }
 }

@@ -7,4 +7,8 @@ mod crash;
 mod e2e;
 mod emulator;
 mod harness;
+mod locks;
 mod offline;
+mod saved_plans;
+mod support;
+mod variables;

@@ -1,6 +1,7 @@
-//! CLI behaviour that needs no cloud: flags, exit codes, validate, fmt.
+//! CLI behaviour that needs no cloud: flags, exit codes, colour, validate, fmt, --target, graph.
 
 use crate::harness::Workdir;
+use crate::support::{fixture, run_with_colour_env};
 
 #[test]
 fn flag_errors_exit_1_and_help_exits_0() {
@@ -125,4 +126,102 @@ fn fmt_check_fails_on_unformatted_files_and_fmt_fixes_them_keeping_comments() {
     assert!(text.contains("# keep me"), "{text}");
     assert!(text.contains("name = \"s\"\n"), "{text}");
     w.run(&["fmt", "--check", d]).expect_code(0);
+}
+
+#[test]
+fn no_colour_on_a_pipe_with_or_without_no_color() {
+    let w = Workdir::new();
+    let dir = fixture(&w, "vars");
+    let d = dir.to_str().unwrap();
+    let plan = ["plan", d, "--refresh=false"];
+    let with_flag = ["--no-color", "plan", d, "--refresh=false"];
+    let failing = ["plan", d, "--refresh=false", "--var", "nope=1"];
+    for (args, env) in [
+        (&plan[..], &[][..]),
+        (&with_flag[..], &[][..]),
+        (&plan[..], &[("NO_COLOR", "1")][..]),
+        (&failing[..], &[][..]),
+        (&failing[..], &[("NO_COLOR", "1")][..]),
+    ] {
+        let r = run_with_colour_env(&w, args, env);
+        assert!(r.code == 0 || r.code == 1, "{args:?}: {}", r.stderr);
+        assert!(
+            !r.stdout.contains('\x1b') && !r.stderr.contains('\x1b'),
+            "ANSI escape with {args:?} {env:?}:\n{}\n{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    let r = run_with_colour_env(&w, &plan, &[]);
+    assert!(
+        r.stdout
+            .contains("huawei_autopilot_cluster.c will be created"),
+        "{}",
+        r.stdout
+    );
+    let r = run_with_colour_env(&w, &failing, &[]);
+    assert!(r.stderr.contains("error: "), "{}", r.stderr);
+}
+
+#[test]
+fn target_limits_the_plan_to_the_target_and_what_it_depends_on() {
+    let w = Workdir::new();
+    let dir = fixture(&w, "two-clusters");
+    let d = dir.to_str().unwrap();
+    let planned = |extra: &[&str]| -> (Vec<String>, serde_json::Value) {
+        let mut args = vec!["plan", d, "--refresh=false", "--json"];
+        args.extend_from_slice(extra);
+        let r = w.run(&args);
+        r.expect_code(0);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("plan JSON");
+        let addrs = v["resource_changes"]
+            .as_array()
+            .expect("changes")
+            .iter()
+            .map(|c| c["address"].as_str().unwrap_or_default().to_string())
+            .collect();
+        (addrs, v["targets"].clone())
+    };
+    let (all, targets) = planned(&[]);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(targets, serde_json::json!([]));
+    let (addrs, targets) = planned(&["--target", "huawei_autopilot_addon.dns"]);
+    assert_eq!(
+        addrs,
+        ["huawei_autopilot_cluster.a", "huawei_autopilot_addon.dns"]
+    );
+    assert_eq!(targets, serde_json::json!(["huawei_autopilot_addon.dns"]));
+    let (addrs, _) = planned(&["--target", "huawei_autopilot_cluster.b"]);
+    assert_eq!(addrs, ["huawei_autopilot_cluster.b"]);
+
+    let r = w.run(&["plan", d, "--refresh=false", "--target", "not an address"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("--target not an address"), "{}", r.stderr);
+}
+
+#[test]
+fn apply_graph_orders_creates_after_what_they_depend_on() {
+    let w = Workdir::new();
+    let dir = fixture(&w, "two-clusters");
+    let r = w.run(&["graph", "--type", "apply", dir.to_str().unwrap()]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.starts_with("digraph clusterform {"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("\"huawei_autopilot_cluster.a\" -> \"huawei_autopilot_addon.dns\";"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(
+            "\"huawei_autopilot_cluster.b\" [label = \"huawei_autopilot_cluster.b\\n(create)\"];"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.matches("->").count(), 1, "{}", r.stdout);
 }
