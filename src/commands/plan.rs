@@ -44,13 +44,14 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
                 &offline as &dyn clusterform_model::PlanHooks,
             ))
             .collect();
-            return session::make_plan(
-                &stack,
-                &state,
-                &PlanContext::offline(&state),
-                &hooks,
-                &options,
-            );
+            // Recorded state is both the prior and the "refreshed" state: one copy, not two
+            // (a 10,000-resource state is tens of MB).
+            let ctx = PlanContext {
+                refreshed: state,
+                data: Default::default(),
+                fingerprints: Default::default(),
+            };
+            return session::make_plan(&stack, &ctx.refreshed, &ctx, &hooks, &options);
         }
         let mut sandbox = None;
         let providers = session::providers(&stack, &mut sandbox).await?;
@@ -86,6 +87,12 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
         }
         Ok::<_, anyhow::Error>(plan)
     })?;
+    // The plan owns everything it shows: the config need not stay in memory while rendering.
+    let made_with = args
+        .out
+        .as_ref()
+        .map(|_| planfile::MadeWith::new(&stack, &options, args.shape.refresh));
+    drop(stack);
 
     if args.json {
         output::data(&render::render_json_string(&plan, true));
@@ -96,9 +103,8 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
         let md = render::render_markdown(&plan, render::DEFAULT_MARKDOWN_MAX_CHARS);
         std::fs::write(path, md).with_context(|| format!("failed to write {}", path.display()))?;
     }
-    if let Some(path) = &args.out {
-        let made_with = planfile::MadeWith::new(&stack, &options, args.shape.refresh);
-        planfile::save(path, &plan, &made_with)?;
+    if let (Some(path), Some(made_with)) = (&args.out, &made_with) {
+        planfile::save(path, &plan, made_with)?;
         output::info(&format!(
             "Saved the plan to {}; apply it with `clusterform apply {}`.",
             path.display(),
