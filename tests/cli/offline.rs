@@ -225,3 +225,46 @@ fn apply_graph_orders_creates_after_what_they_depend_on() {
     );
     assert_eq!(r.stdout.matches("->").count(), 1, "{}", r.stdout);
 }
+
+#[test]
+fn fmt_keeps_every_comment_of_an_unformatted_stack() {
+    let w = Workdir::new();
+    let dir = fixture(&w, "unformatted");
+    let d = dir.to_str().unwrap();
+    let file = dir.join("main.toml");
+    let original = std::fs::read(&file).unwrap();
+
+    let r = w.run(&["fmt", "--check", d]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("main.toml"), "{}", r.stdout);
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        original,
+        "--check changes nothing"
+    );
+
+    w.run(&["fmt", d]).expect_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let comments = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter_map(|l| l.find('#').map(|i| l[i..].to_string()))
+            .collect()
+    };
+    let before = comments(std::str::from_utf8(&original).unwrap());
+    assert_eq!(before.len(), 4, "the fixture's comments: {before:?}");
+    assert_eq!(comments(&text), before, "{text}");
+    assert!(text.contains("name = \"fmt\""), "{text}");
+    assert!(
+        text.contains("tags = { env = \"prod\", team = \"t\" }"),
+        "{text}"
+    );
+
+    w.run(&["fmt", "--check", d]).expect_code(0);
+    w.run(&["fmt", d]).expect_code(0);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "fmt is idempotent"
+    );
+    w.run(&["validate", d]).expect_code(0);
+}
