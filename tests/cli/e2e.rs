@@ -174,20 +174,21 @@ fn a_stale_saved_plan_is_refused_and_a_fresh_one_applies() {
     let plan = dir.join("p.plan");
     let p = plan.to_str().unwrap();
 
+    // A saved plan is applied with the variables it was planned with (the endpoint among them).
     run(&w, &emu, &["plan", d, "--var", &ep, "--out", p]).expect_code(0);
     edit(&dir, "A first Autopilot cluster", "Changed after planning");
-    let r = run(&w, &emu, &["apply", p, "--var", &ep]);
+    let r = run(&w, &emu, &["apply", p]);
     r.expect_code(1);
     assert!(r.stderr.contains("stale"), "{}", r.stderr);
     assert!(emu.clusters().is_empty(), "a refused plan creates nothing");
 
     run(&w, &emu, &["plan", d, "--var", &ep, "--out", p]).expect_code(0);
-    run(&w, &emu, &["apply", p, "--var", &ep]).expect_code(0);
+    run(&w, &emu, &["apply", p]).expect_code(0);
     let cs = emu.clusters();
     assert_eq!(names(&cs), ["basic"]);
     assert_eq!(cs[0]["spec"]["description"], "Changed after planning");
     // Applied once, the same plan is stale: the state moved on.
-    let r = run(&w, &emu, &["apply", p, "--var", &ep]);
+    let r = run(&w, &emu, &["apply", p]);
     r.expect_code(1);
     assert!(r.stderr.contains("stale"), "{}", r.stderr);
     run(&w, &emu, &["destroy", d, "--auto-approve", "--var", &ep]).expect_code(0);
