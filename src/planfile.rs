@@ -12,7 +12,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clusterform_config::{LoadOptions, SourceFile};
+use clusterform_config::{LoadOptions, SourceFile, ENV_PREFIX};
 use clusterform_model::{Address, Plan, PlanMode, Value, PLAN_FORMAT_VERSION};
 use clusterform_planner::PlanOptions;
 use serde::{Deserialize, Serialize};
@@ -223,7 +223,22 @@ pub fn load_stack(args: &StackArgs, saved: Option<&Saved>, ui: &Ui) -> Result<St
         path: saved.path.clone(),
         text: saved.made_with.variables.var_file_text(),
     });
-    stack::load_with(&args.dir, &opts, ui)
+    let loaded = stack::load_with(&args.dir, &opts, ui);
+    let sensitive: Vec<String> = saved
+        .made_with
+        .variables
+        .values
+        .iter()
+        .filter(|(_, v)| v.sensitive)
+        .map(|(name, _)| format!("{ENV_PREFIX}{name}"))
+        .collect();
+    if matches!(loaded, Err(LoadFailure::Reported)) && !sensitive.is_empty() {
+        crate::output::info(&format!(
+            "hint: a saved plan keeps no sensitive variable values; set them in the environment ({})",
+            sensitive.join(", ")
+        ));
+    }
+    loaded
 }
 
 #[cfg(test)]

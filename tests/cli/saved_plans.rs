@@ -201,3 +201,53 @@ fn an_older_plan_file_is_refused_with_a_hint() {
     );
     assert!(r.stderr.contains("hint: plan again"), "{}", r.stderr);
 }
+
+#[test]
+fn a_sensitive_variable_is_not_saved_and_comes_from_the_environment_at_apply() {
+    let w = Workdir::new();
+    let dir = fixture(&w, "required-secret");
+    let d = dir.to_str().unwrap();
+    let p = w.path().join("secret.plan");
+    let p = p.to_str().unwrap();
+    w.run_env(
+        &["plan", d, "--var", "secret=hunter2-value", "--out", p],
+        &[FAST],
+    )
+    .expect_code(0);
+    assert!(!std::fs::read_to_string(p).unwrap().contains("hunter2"));
+
+    let r = w.run_env(&["apply", p], &[FAST]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("variable `secret` has no value"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(
+            "hint: a saved plan keeps no sensitive variable values; set them in the environment (CLUSTERFORM_VAR_secret)"
+        ),
+        "{}",
+        r.stderr
+    );
+    let r = w.run_env(&["apply", p], &[FAST, ("CLUSTERFORM_VAR_secret", "other")]);
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("sensitive variable `secret` has another value than when planned"),
+        "{}",
+        r.stderr
+    );
+    let r = w.run_env(
+        &["apply", p],
+        &[FAST, ("CLUSTERFORM_VAR_secret", "hunter2-value")],
+    );
+    r.expect_code(0);
+    assert!(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"));
+    let r = w.run_env(
+        &["output", "--dir", d, "secret"],
+        &[("CLUSTERFORM_VAR_secret", "hunter2-value")],
+    );
+    r.expect_code(0);
+    assert_eq!(r.stdout.trim(), "hunter2-value");
+}
