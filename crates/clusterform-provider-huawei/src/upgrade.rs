@@ -605,18 +605,13 @@ where
     match jstr(&t, "/status/phase") {
         Some("Success") => done().await,
         Some("Failed") => {
-            // Retry once. The poll cannot rewrite the journalled operation, so the retry is
-            // remembered in this process (and honoured from `data.retried` if a caller sets it).
+            // Retry once. The fact travels in the operation the executor journals in place of
+            // this one (`Poll::Continue`), so a resumed run does not retry a second time.
             let already = o
                 .data
                 .get("retried")
                 .and_then(Json::as_bool)
-                .unwrap_or(false)
-                || cluster
-                    .retried
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains(&o.handle);
+                .unwrap_or(false);
             if already {
                 return Ok(Poll::Failed {
                     message: format!("upgrade task {} failed after a retry", o.handle),
@@ -633,14 +628,11 @@ where
                     ),
                 });
             }
-            cluster
-                .retried
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(o.handle.clone());
-            Ok(Poll::Running {
+            let mut next = o.clone();
+            next.data["retried"] = json!(true);
+            Ok(Poll::Continue {
+                op: next,
                 phase: "retrying".into(),
-                progress: None,
             })
         }
         _ => Ok(task_running(&t)),

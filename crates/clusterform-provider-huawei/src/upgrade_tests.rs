@@ -191,27 +191,27 @@ async fn a_failed_upgrade_task_is_retried_once() {
     );
     api.ok("show_upgrade_task", json!({"status": {"phase": "Failed"}}));
     api.ok("retry_upgrade_task", Json::Null);
+    // The retry hands the executor an operation to journal that carries the fact.
+    let Poll::Continue { op: next, phase } = t.poll(&op).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(phase, "retrying");
     assert_eq!(
-        t.poll(&op).await.unwrap(),
-        Poll::Running {
-            phase: "retrying".into(),
-            progress: None
-        }
+        (next.kind.as_str(), next.handle.as_str()),
+        (OP_UPGRADE, "up-1")
     );
-    let Poll::Failed { message } = t.poll(&op).await.unwrap() else {
+    assert_eq!(next.data["retried"], json!(true));
+    let Poll::Failed { message } = t.poll(&next).await.unwrap() else {
         panic!()
     };
     assert!(message.contains("failed after a retry"));
-    assert_eq!(api.calls_to("retry_upgrade_task").len(), 1);
-    let marked = Operation {
-        data: json!({"retried": true}),
-        handle: "up-2".into(),
-        ..op
-    };
+    // A resumed run (another process) polling the journaled operation does not retry again.
+    let resumed = ClusterType::new(api.clone());
     assert!(matches!(
-        t.poll(&marked).await.unwrap(),
+        resumed.poll(&next).await.unwrap(),
         Poll::Failed { .. }
     ));
+    assert_eq!(api.calls_to("retry_upgrade_task").len(), 1);
 }
 
 #[tokio::test]
