@@ -100,11 +100,17 @@ impl ChartType {
         chart_file::resolve(self.base_dir.as_deref(), file)
     }
 
-    /// Reads `file` and checks it against `content_sha256` when the config pins it.
-    fn content(&self, d: &Attrs) -> Result<(Vec<u8>, String), ProviderError> {
+    /// Reads `file` and checks it against the `content_sha256` the config pins. The planner
+    /// carries the recorded (uploaded) hash into `d` when the config leaves it out, so on update
+    /// a pin is only told apart when it differs from that: `uploaded`.
+    fn content(
+        &self,
+        d: &Attrs,
+        uploaded: Option<&str>,
+    ) -> Result<(Vec<u8>, String), ProviderError> {
         let path = self.path(require(d, "file")?);
         let ChartFile { bytes, sha256: sum } = chart_file::read(&path).map_err(permanent)?;
-        if let Some(want) = astr(d, "content_sha256") {
+        if let Some(want) = astr(d, "content_sha256").filter(|w| Some(*w) != uploaded) {
             if !want.eq_ignore_ascii_case(&sum) {
                 return Err(ProviderError::Permanent {
                     code: None,
@@ -211,7 +217,7 @@ impl ResourceType for ChartType {
     }
 
     async fn create(&self, desired: &Attrs) -> Result<Started, ProviderError> {
-        let (bytes, sum) = self.content(desired)?;
+        let (bytes, sum) = self.content(desired, None)?;
         let j = self
             .api
             .upload_chart(bytes, upload_parameters(desired, false))
@@ -225,7 +231,7 @@ impl ResourceType for ChartType {
         recorded: &Attrs,
         desired: &Attrs,
     ) -> Result<Started, ProviderError> {
-        let (bytes, sum) = self.content(desired)?;
+        let (bytes, sum) = self.content(desired, astr(recorded, "content_sha256"))?;
         let unchanged = astr(recorded, "content_sha256") == Some(sum.as_str())
             && astr(recorded, "file") == astr(desired, "file");
         if unchanged {

@@ -191,11 +191,13 @@ async fn refresh_marks_a_file_edited_since_its_upload() {
         r.attrs.get("content_sha256"),
         Some(&Value::str(sha256_hex(b"v1")))
     );
-    // The mark differs from the config's path, so the planner plans an update, which re-uploads.
+    // The mark differs from the config's path, so the planner plans an update, which re-uploads;
+    // the planned attributes carry the uploaded hash, which is not a pin.
     assert_ne!(r.attrs.get("file"), desired("c.tgz").get("file"));
+    let mut planned = desired("c.tgz");
+    planned.insert("content_sha256".into(), Value::str(sha256_hex(b"v1")));
     api.ok("update_chart", uploaded());
-    let Started::Done { attrs, .. } = t.update("id1", &r.attrs, &desired("c.tgz")).await.unwrap()
-    else {
+    let Started::Done { attrs, .. } = t.update("id1", &r.attrs, &planned).await.unwrap() else {
         panic!()
     };
     assert_eq!(api.calls_to("update_chart").len(), 1);
@@ -204,6 +206,12 @@ async fn refresh_marks_a_file_edited_since_its_upload() {
         attrs.get("content_sha256"),
         Some(&Value::str(sha256_hex(b"v2")))
     );
+
+    // A pin that differs from the uploaded hash is checked against the file.
+    let mut pinned = desired("c.tgz");
+    pinned.insert("content_sha256".into(), Value::str("00"));
+    assert!(t.update("id1", &r.attrs, &pinned).await.is_err());
+    assert_eq!(api.calls_to("update_chart").len(), 1);
 
     // A state that kept the mark refreshes to the plain path once the content is back.
     std::fs::write(&path, b"v1").unwrap();
