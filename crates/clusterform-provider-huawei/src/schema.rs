@@ -162,8 +162,8 @@ pub fn cluster_eip_schema() -> ResourceSchema {
 ///
 /// `file` is read when the chart is uploaded (create or update), relative to the stack directory as
 /// the CLI resolves it. Refresh hashes the file, so editing it in place plans an update (a
-/// re-upload) with no `content_sha256` in the config; `name` and `version` default to the
-/// archive's `Chart.yaml` for adoption.
+/// re-upload) with no `content_sha256` in the config (a plan with `--refresh=false` does not
+/// look); `name` and `version` default to the archive's `Chart.yaml` for adoption.
 pub fn chart_schema() -> ResourceSchema {
     let attrs = vec![
         A::computed("id", s()),
