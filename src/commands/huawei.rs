@@ -72,7 +72,7 @@ async fn rollback(
         .get("cluster_id")
         .and_then(|v| v.as_str())
         .ok_or_else(|| anyhow!("{addr} has no cluster_id in state"))?;
-    let op = p
+    let mut op = p
         .rollback_addon(&recorded.id, cluster_id)
         .await
         .map_err(|e| anyhow!("{addr}: {e}"))?;
@@ -93,6 +93,10 @@ async fn rollback(
             }
             Ok(Poll::Failed { message }) => bail!("{addr}: rollback failed: {message}"),
             Ok(Poll::Running { phase, .. }) => output::info(&format!("{addr}: {phase}")),
+            Ok(Poll::Continue { op: next, phase }) => {
+                output::info(&format!("{addr}: {phase}"));
+                op = next;
+            }
             Err(e) if e.is_retryable() => output::info(&format!("{addr}: {e}; polling again")),
             Err(e) => bail!("{addr}: {e}"),
         }

@@ -153,6 +153,16 @@ fn upgrade_expands_to_three_hops_and_reaches_v1_30() {
         assert!(r.stdout.contains(hop), "{hop:?} missing:\n{}", r.stdout);
     }
     assert!(r.stdout.contains("1 to upgrade"), "{}", r.stdout);
+    assert!(!r.stdout.contains("pre-check:"), "{}", r.stdout);
+
+    // `--precheck` runs the first hop's pre-check during plan and shows its result.
+    let r = run(&w, &emu, &["plan", d, "--var", &ep, "--precheck"]);
+    r.expect_code(0);
+    assert!(
+        r.stdout.contains("pre-check: pre-check passed"),
+        "{}",
+        r.stdout
+    );
 
     run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]).expect_code(0);
     let cs = emu.clusters();
@@ -162,6 +172,281 @@ fn upgrade_expands_to_three_hops_and_reaches_v1_30() {
     let v = cs[0]["patch"].as_str().unwrap();
     assert!(v.starts_with("v1.30"), "version after upgrade: {v}");
     run(&w, &emu, &["plan", d, "--var", &ep, "--detailed-exitcode"]).expect_code(0);
+
+    run(&w, &emu, &["destroy", d, "--auto-approve", "--var", &ep]).expect_code(0);
+    assert!(emu.clusters().is_empty(), "{:?}", emu.clusters());
+    assert!(emu.addons().is_empty(), "{:?}", emu.addons());
+}
+
+/// Rebuilds the example's chart archive with one more line in its `values.yaml`, keeping its name,
+/// version and path (the system `tar` does the packing).
+fn edit_chart_archive(stack: &Path) {
+    let archive = stack.join("charts/hello-0.1.0.tgz");
+    let tmp = tempfile::tempdir().unwrap();
+    let tar = |args: &[&str]| {
+        let st = Command::new("tar").args(args).status().expect("run tar");
+        assert!(st.success(), "tar {args:?}: {st}");
+    };
+    let (a, t) = (archive.to_str().unwrap(), tmp.path().to_str().unwrap());
+    tar(&["xzf", a, "-C", t]);
+    let values = tmp.path().join("hello/values.yaml");
+    let mut text = std::fs::read_to_string(&values).unwrap();
+    text.push_str("edited: true\n");
+    std::fs::write(&values, text).unwrap();
+    tar(&["czf", a, "-C", t, "hello"]);
+}
+
+/// Every object of `kind` in every project of the emulator's world.
+fn objects(emu: &Emulator, kind: &str) -> Vec<Json> {
+    let w = emu.world();
+    let mut out = Vec::new();
+    for p in w["projects"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+    {
+        match &p[kind] {
+            Json::Object(m) => out.extend(m.values().cloned()),
+            Json::Array(a) => out.extend(a.iter().cloned()),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn platform_edits_plan_updates_that_converge_and_destroy_leaves_nothing() {
+    let emu = Emulator::start(1200, None, 11);
+    let w = Workdir::new();
+    let dir = w.example("huawei-platform");
+    let d = dir.to_str().unwrap();
+    let ep = emu.endpoint_var();
+
+    run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]).expect_code(0);
+    let r = run(&w, &emu, &["plan", d, "--var", &ep, "--detailed-exitcode"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("No changes"), "{}", r.stdout);
+    let charts = objects(&emu, "charts");
+    assert_eq!(charts.len(), 1, "{charts:?}");
+    let chart_updated = charts[0]["updated"].clone();
+
+    // The add-on drops `replicas` for another key; the release changes a value; the chart archive
+    // is edited in place (no hash in the config); the EIP changes.
+    edit(
+        &dir,
+        "values = { replicas = 2 }",
+        "values = { stub_domains = { \"corp.example\" = [\"10.0.0.53\"] } }",
+    );
+    edit(
+        &dir,
+        "values = { replicas = 2 }",
+        "values = { replicas = 3 }",
+    );
+    edit_chart_archive(&dir);
+    let eip = "eip_id=eip-0002";
+    let r = run(
+        &w,
+        &emu,
+        &["plan", d, "--var", &ep, "--var", eip, "--detailed-exitcode"],
+    );
+    r.expect_code(2);
+    for addr in [
+        "huawei_autopilot_addon.coredns will be updated in-place",
+        "huawei_autopilot_release.hello will be updated in-place",
+        "huawei_autopilot_chart.hello will be updated in-place",
+        "huawei_autopilot_cluster_eip.api will be updated in-place",
+    ] {
+        assert!(r.stdout.contains(addr), "{addr:?} missing:\n{}", r.stdout);
+    }
+    assert!(r.stdout.contains("4 to update"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("changed on disk since its upload"),
+        "{}",
+        r.stdout
+    );
+
+    run(
+        &w,
+        &emu,
+        &["apply", d, "--auto-approve", "--var", &ep, "--var", eip],
+    )
+    .expect_code(0);
+    let r = run(
+        &w,
+        &emu,
+        &["plan", d, "--var", &ep, "--var", eip, "--detailed-exitcode"],
+    );
+    r.expect_code(0);
+    // The cloud holds exactly the new add-on values (replicas removed), the new release values,
+    // the re-uploaded chart and the new EIP.
+    let coredns = emu
+        .addons()
+        .into_iter()
+        .find(|a| a["template"] == "coredns")
+        .unwrap();
+    assert!(coredns["values"].get("replicas").is_none(), "{coredns}");
+    assert!(coredns["values"]["stub_domains"].is_object(), "{coredns}");
+    let releases = objects(&emu, "releases");
+    assert_eq!(releases[0]["values"]["replicas"], 3, "{releases:?}");
+    let charts = objects(&emu, "charts");
+    assert_ne!(
+        charts[0]["updated"], chart_updated,
+        "re-uploaded: {charts:?}"
+    );
+    assert_eq!(emu.clusters()[0]["eip"]["id"], "eip-0002");
+
+    run(
+        &w,
+        &emu,
+        &["destroy", d, "--auto-approve", "--var", &ep, "--var", eip],
+    )
+    .expect_code(0);
+    for kind in ["clusters", "addons", "charts", "releases"] {
+        let left = objects(&emu, kind);
+        assert!(left.is_empty(), "{kind} left after destroy: {left:?}");
+    }
+}
+
+/// A one-hop upgrade stack pointed at `url` (the `huawei` commands read no `--var`).
+fn one_hop_stack(url: &str, version: &str) -> String {
+    format!(
+        r#"[stack]
+name = "cancel"
+
+[providers.huawei]
+region = "ap-southeast-1"
+project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+endpoint = "{url}"
+
+[resources.huawei_autopilot_cluster.prod]
+name = "prod"
+flavor = "cce.autopilot.cluster"
+version = "{version}"
+vpc_id = "vpc-0001"
+subnet_id = "subnet-0001"
+"#
+    )
+}
+
+#[test]
+fn huawei_upgrade_cancel_cancels_the_workflow_a_failed_precheck_left_pending() {
+    let w = Workdir::new();
+    let faults = w.path().join("faults.toml");
+    std::fs::write(&faults, "[[fail]]\nop = \"precheck\"\ncluster = \"prod\"\n").unwrap();
+    let emu = Emulator::start(3000, Some(&faults), 7);
+    let dir = w.stack(
+        "cancel",
+        &[("main.toml", &one_hop_stack(&emu.url, "v1.28"))],
+    );
+    let d = dir.to_str().unwrap();
+    run(&w, &emu, &["apply", d, "--auto-approve"]).expect_code(0);
+    std::fs::write(dir.join("main.toml"), one_hop_stack(&emu.url, "v1.29")).unwrap();
+    let r = run(&w, &emu, &["apply", d, "--auto-approve"]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("pre-check failed"), "{}", r.stderr);
+    let workflows = emu.clusters()[0]["workflows"].clone();
+    let wf = workflows[0]["uid"].as_str().unwrap().to_string();
+
+    let r = run(
+        &w,
+        &emu,
+        &[
+            "huawei",
+            "upgrade-cancel",
+            "--dir",
+            d,
+            "huawei_autopilot_cluster.prod",
+            &wf,
+        ],
+    );
+    r.expect_code(0);
+    assert!(
+        r.stderr
+            .contains(&format!("upgrade workflow {wf} is now Cancel")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.clusters()[0]["workflows"][0]["cancelled"], true);
+    // A cancelled workflow cannot be cancelled again: the cloud's refusal, exit 1.
+    let r = run(
+        &w,
+        &emu,
+        &[
+            "huawei",
+            "upgrade-cancel",
+            "--dir",
+            d,
+            "huawei_autopilot_cluster.prod",
+            &wf,
+        ],
+    );
+    r.expect_code(1);
+    // The next apply opens a new workflow and completes the upgrade (the fault was used up).
+    run(&w, &emu, &["apply", d, "--auto-approve"]).expect_code(0);
+    assert!(emu.clusters()[0]["patch"]
+        .as_str()
+        .unwrap()
+        .starts_with("v1.29"));
+}
+
+#[test]
+fn a_force_new_change_needs_allow_replace_from_flag_or_lifecycle() {
+    let emu = Emulator::start(1200, None, 12);
+    let w = Workdir::new();
+    let dir = w.example("huawei-basic");
+    let d = dir.to_str().unwrap();
+    let ep = emu.endpoint_var();
+    run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]).expect_code(0);
+
+    edit(&dir, "vpc_id = \"vpc-0001\"", "vpc_id = \"vpc-0002\"");
+    let r = run(&w, &emu, &["plan", d, "--var", &ep]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("replace: a new cluster would be created"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("--allow-replace huawei_autopilot_cluster.main"),
+        "{}",
+        r.stderr
+    );
+
+    let flag = [
+        "plan",
+        d,
+        "--var",
+        &ep,
+        "--detailed-exitcode",
+        "--allow-replace",
+        "huawei_autopilot_cluster.main",
+    ];
+    let r = run(&w, &emu, &flag);
+    r.expect_code(2);
+    assert!(
+        r.stdout
+            .contains("huawei_autopilot_cluster.main must be replaced"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("forces replacement"), "{}", r.stdout);
+
+    edit(
+        &dir,
+        "tags = {",
+        "lifecycle = { allow_replace = true }\ntags = {",
+    );
+    let r = run(&w, &emu, &["plan", d, "--var", &ep, "--detailed-exitcode"]);
+    r.expect_code(2);
+    assert!(
+        r.stdout
+            .contains("huawei_autopilot_cluster.main must be replaced"),
+        "{}",
+        r.stdout
+    );
+    // Nothing was replaced by planning.
+    assert_eq!(names(&emu.clusters()), ["basic"]);
 }
 
 #[test]

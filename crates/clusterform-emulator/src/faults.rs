@@ -45,8 +45,8 @@ pub struct RouteFault {
 /// A named operation that fails `count` times.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FailRule {
-    /// Operation: `create`, `delete`, `precheck`, `upgrade`, `addon_install` (cloud-defined
-    /// names).
+    /// Operation: `create`, `delete`, `precheck`, `snapshot`, `upgrade`, `postcheck`,
+    /// `addon_install`, `addon_upgrade`, `release_install` (cloud-defined names).
     pub op: String,
     /// Cluster name it applies to; absent = any.
     #[serde(default)]

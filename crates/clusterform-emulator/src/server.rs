@@ -150,13 +150,18 @@ fn log(opts: &EmulatorOptions, line: &str) {
     }
 }
 
-/// Binds the configured clouds, spawns them and returns their addresses.
-pub async fn serve(opts: EmulatorOptions) -> Result<RunningEmulator, ServeError> {
-    let addr = opts.huawei.ok_or(ServeError::NothingToServe)?;
-    let persisted: Persisted = match &opts.state_file {
-        Some(p) => persist::load(p)?.unwrap_or_default(),
-        None => Persisted::default(),
-    };
+/// The Huawei CCE Autopilot API as a router over a new, empty world built from `opts`
+/// (credentials, time scale, durations, limits, faults and their seed, clock, request log): tests
+/// call it in-process with `tower::ServiceExt::oneshot` or serve it on `127.0.0.1:0`. The state
+/// file and the listening address are [`serve`]'s business and are ignored here.
+pub fn app(opts: &EmulatorOptions) -> axum::Router {
+    with_log(
+        opts,
+        huawei::router(Arc::new(world(opts, Default::default()))),
+    )
+}
+
+fn world(opts: &EmulatorOptions, state: huawei::model::State) -> huawei::World {
     let hopts = HuaweiOptions {
         access_key: opts.access_key.clone(),
         secret_key: opts.secret_key.clone(),
@@ -167,32 +172,42 @@ pub async fn serve(opts: EmulatorOptions) -> Result<RunningEmulator, ServeError>
         ..HuaweiOptions::default()
     };
     let faults = FaultState::new(opts.faults.clone(), opts.seed);
-    let world = Arc::new(huawei::World::new(
-        hopts,
-        opts.clock.clone(),
-        persisted.huawei,
-        faults,
-    ));
+    huawei::World::new(hopts, opts.clock.clone(), state, faults)
+}
+
+/// `app` with the request log of `opts.log`, when set.
+fn with_log(opts: &EmulatorOptions, app: axum::Router) -> axum::Router {
+    let Some(l) = opts.log.clone() else {
+        return app;
+    };
+    app.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let l = l.clone();
+            async move {
+                let line = format!("{} {}", req.method(), req.uri());
+                let resp = next.run(req).await;
+                l(&format!("huawei {line} -> {}", resp.status().as_u16()));
+                resp
+            }
+        },
+    ))
+}
+
+/// Binds the configured clouds, spawns them and returns their addresses.
+pub async fn serve(opts: EmulatorOptions) -> Result<RunningEmulator, ServeError> {
+    let addr = opts.huawei.ok_or(ServeError::NothingToServe)?;
+    let persisted: Persisted = match &opts.state_file {
+        Some(p) => persist::load(p)?.unwrap_or_default(),
+        None => Persisted::default(),
+    };
+    let world = Arc::new(world(&opts, persisted.huawei));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Bind { addr, source })?;
     let bound = listener
         .local_addr()
         .map_err(|source| ServeError::Bind { addr, source })?;
-    let mut app = huawei::router(world.clone());
-    if let Some(l) = opts.log.clone() {
-        app = app.layer(axum::middleware::from_fn(
-            move |req: axum::extract::Request, next: axum::middleware::Next| {
-                let l = l.clone();
-                async move {
-                    let line = format!("{} {}", req.method(), req.uri());
-                    let resp = next.run(req).await;
-                    l(&format!("huawei {line} -> {}", resp.status().as_u16()));
-                    resp
-                }
-            },
-        ));
-    }
+    let app = with_log(&opts, huawei::router(world.clone()));
     log(&opts, &format!("huawei listening on http://{bound}"));
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let state_file = opts.state_file.clone();

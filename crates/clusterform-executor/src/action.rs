@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use crate::cancel::CancelToken;
 use crate::events::Events;
 use crate::journal::{ApplySink, Checkpoint, InFlight, Intent, SinkError, Step};
-use crate::poll::{wait, PollOptions, WaitError};
+use crate::poll::{wait, wait_journaled, PollOptions, WaitError};
 use crate::rate::TokenBucket;
 use crate::retry::{CallError, Caller, RetryOptions};
 
@@ -108,6 +108,7 @@ impl From<WaitError> for StepError {
             ),
             WaitError::Call(c) => c.into(),
             WaitError::Failed(m) => failed(format!("the cloud reported the operation failed: {m}")),
+            WaitError::Journal(m) => failed(format!("failed to journal the operation: {m}")),
         }
     }
 }
@@ -605,8 +606,20 @@ impl<'a> Worker<'a> {
                     .events
                     .phase(&j.address, &format!("{} → {}: {name}", hop.from, hop.to));
                 let op = match op {
-                    Some(op) => {
-                        if let Some(a) = wait(&self.caller, rt, &op, &self.ctx.poll).await? {
+                    Some(mut op) => {
+                        // An operation the provider continues under (a retried upgrade task)
+                        // replaces this step's in the journal.
+                        let mut journal = |next: &Operation| {
+                            self.checkpoint(hop_i, step_i, next, false, &earlier)
+                                .map_err(|e| match e {
+                                    StepError::Journal(e) => e.to_string(),
+                                    _ => format!("checkpoint of {} failed", next.kind),
+                                })
+                        };
+                        let polled =
+                            wait_journaled(&self.caller, rt, &mut op, &self.ctx.poll, &mut journal)
+                                .await?;
+                        if let Some(a) = polled {
                             recorded = a;
                         }
                         op

@@ -2,6 +2,8 @@
 //! expected end when the cloud reports progress, so a 30-minute operation costs under 20 calls
 //! and its end is still noticed within seconds.
 
+#[cfg(test)]
+use std::sync::Arc;
 use std::time::Duration;
 
 use clusterform_model::Attrs;
@@ -56,6 +58,8 @@ pub(crate) enum WaitError {
     Call(CallError),
     /// The cloud reported the operation failed.
     Failed(String),
+    /// Journaling the operation a `Poll::Continue` handed over failed.
+    Journal(String),
 }
 
 impl From<CallError> for WaitError {
@@ -72,13 +76,35 @@ pub(crate) async fn wait(
     op: &Operation,
     opts: &PollOptions,
 ) -> Result<Option<Attrs>, WaitError> {
+    let mut op = op.clone();
+    wait_journaled(caller, rt, &mut op, opts, &mut |_| Ok(())).await
+}
+
+/// [`wait`], handing each operation a `Poll::Continue` replaces the polled one with to `journal`
+/// before polling it; `op` ends as the last operation polled.
+pub(crate) async fn wait_journaled(
+    caller: &Caller,
+    rt: &dyn ResourceType,
+    op: &mut Operation,
+    opts: &PollOptions,
+    journal: &mut (dyn FnMut(&Operation) -> Result<(), String> + Send),
+) -> Result<Option<Attrs>, WaitError> {
     let start = Instant::now();
     let (mut phase, mut progress) = (String::new(), None);
     loop {
         caller
             .sleep(next_interval(opts, Instant::now() - start, progress))
             .await?;
-        match caller.call(|| rt.poll(op), true).await? {
+        let polled = &*op;
+        match caller.call(|| rt.poll(polled), true).await? {
+            Poll::Continue { op: next, phase: p } => {
+                journal(&next).map_err(WaitError::Journal)?;
+                *op = next;
+                if p != phase {
+                    caller.events.phase(&caller.address, &p);
+                    phase = p;
+                }
+            }
             Poll::Running {
                 phase: p,
                 progress: pr,
@@ -104,6 +130,121 @@ pub(crate) async fn wait(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A type whose operation continues once under a new operation, then finishes.
+    struct Continues;
+
+    #[async_trait::async_trait]
+    impl ResourceType for Continues {
+        fn schema(&self) -> &clusterform_model::ResourceSchema {
+            unreachable!("not asked in these tests")
+        }
+        async fn read(
+            &self,
+            _: &str,
+            _: &Attrs,
+        ) -> Result<Option<clusterform_provider::ReadResult>, clusterform_provider::ProviderError>
+        {
+            Ok(None)
+        }
+        async fn find(
+            &self,
+            _: &Attrs,
+        ) -> Result<Option<clusterform_provider::ReadResult>, clusterform_provider::ProviderError>
+        {
+            Ok(None)
+        }
+        async fn create(
+            &self,
+            _: &Attrs,
+        ) -> Result<clusterform_provider::Started, clusterform_provider::ProviderError> {
+            unreachable!("not asked in these tests")
+        }
+        async fn update(
+            &self,
+            _: &str,
+            _: &Attrs,
+            _: &Attrs,
+        ) -> Result<clusterform_provider::Started, clusterform_provider::ProviderError> {
+            unreachable!("not asked in these tests")
+        }
+        async fn delete(
+            &self,
+            _: &str,
+            _: &Attrs,
+        ) -> Result<clusterform_provider::Started, clusterform_provider::ProviderError> {
+            unreachable!("not asked in these tests")
+        }
+        async fn poll(&self, op: &Operation) -> Result<Poll, clusterform_provider::ProviderError> {
+            Ok(if op.data["retried"] == true {
+                Poll::Done { attrs: None }
+            } else {
+                let mut next = op.clone();
+                next.data["retried"] = serde_json::json!(true);
+                Poll::Continue {
+                    op: next,
+                    phase: "retrying".into(),
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_continued_operation_is_journaled_before_it_is_polled() {
+        let (_tx, cancel) = tokio::sync::watch::channel(0u8);
+        let caller = Caller {
+            bucket: Arc::new(crate::rate::TokenBucket::new(
+                clusterform_provider::RateLimit {
+                    per_second: 100.0,
+                    burst: 100,
+                },
+            )),
+            retry: crate::retry::RetryOptions::default(),
+            events: Arc::new(crate::events::NoEvents),
+            provider: "p".into(),
+            address: "t.a".parse().unwrap(),
+            cancel,
+            deadline: Instant::now() + Duration::from_secs(3600),
+        };
+        let mut op = Operation {
+            kind: "upgrade-task".into(),
+            object_id: "c1".into(),
+            handle: "up-1".into(),
+            data: serde_json::json!({}),
+        };
+        let mut journaled = Vec::new();
+        let mut journal = |o: &Operation| {
+            journaled.push(o.clone());
+            Ok(())
+        };
+        let done = wait_journaled(
+            &caller,
+            &Continues,
+            &mut op,
+            &PollOptions::default(),
+            &mut journal,
+        )
+        .await;
+        assert!(matches!(done, Ok(None)));
+        assert_eq!(journaled.len(), 1);
+        assert_eq!(journaled[0].data["retried"], true);
+        assert_eq!(op, journaled[0]);
+        // A journal that cannot be written stops the wait.
+        let mut op = Operation {
+            data: serde_json::json!({}),
+            ..op
+        };
+        let mut broken = |_: &Operation| Err("disk full".to_string());
+        let failed = wait_journaled(
+            &caller,
+            &Continues,
+            &mut op,
+            &PollOptions::default(),
+            &mut broken,
+        )
+        .await;
+        assert!(matches!(failed, Err(WaitError::Journal(m)) if m == "disk full"));
+    }
 
     /// Polls needed to see a steady operation of `total` seconds finish, and how late the last
     /// one was; `progress` says whether the cloud reports (rounded-down) percentages.

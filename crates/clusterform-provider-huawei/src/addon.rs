@@ -54,23 +54,33 @@ pub fn addon_attrs(j: &Json) -> Attrs {
     a
 }
 
-/// `over` merged into `base`, recursively for maps (the API wants the whole value set on update).
-pub fn deep_merge(base: &Json, over: &Json) -> Json {
-    match (base, over) {
-        (Json::Object(b), Json::Object(o)) => {
-            let mut out = b.clone();
-            for (k, v) in o {
-                let merged = match out.get(k) {
-                    Some(existing) => deep_merge(existing, v),
-                    None => v.clone(),
-                };
-                out.insert(k.clone(), merged);
-            }
-            Json::Object(out)
-        }
-        (_, Json::Null) => base.clone(),
-        _ => over.clone(),
+/// The values the cloud generates for the cluster (`cluster_ip`, `swr_addr`, `image_version`, ...):
+/// the user cannot set them, so an update sends them back as read.
+const CLUSTER_GENERATED: &str = "basic";
+
+/// `cloud` restricted to the keys `shape` has, recursively for maps: the part of the
+/// server-expanded values that answers the keys the user set. Keys the cloud lacks are left out.
+pub fn project(cloud: &Value, shape: &Value) -> Value {
+    match (cloud, shape) {
+        (Value::Map(c), Value::Map(s)) => Value::Map(
+            s.iter()
+                .filter_map(|(k, sv)| c.get(k).map(|cv| (k.clone(), project(cv, sv))))
+                .collect(),
+        ),
+        _ => cloud.clone(),
     }
+}
+
+/// An add-on's attributes with `values` restricted to the keys of `user` (the values the config
+/// set, or last applied): defaults the cloud merged in are not the user's and never diff, while
+/// a key the user removes still shows as recorded and plans an update. Without `user` (an
+/// import) the full set is kept.
+pub fn user_addon_attrs(j: &Json, user: Option<&Value>) -> Attrs {
+    let mut a = addon_attrs(j);
+    if let (Some(user @ Value::Map(_)), Some(values)) = (user, a.get_mut("values")) {
+        *values = project(values, user);
+    }
+    a
 }
 
 fn known_map(v: Option<&Value>) -> Json {
@@ -93,8 +103,11 @@ pub fn addon_create_body(d: &Attrs) -> Json {
     json!({"kind": "Addon", "apiVersion": "v3", "metadata": {"annotations": {"addon.install/type": "install"}}, "spec": spec})
 }
 
-/// The `PUT /autopilot/v3/addons/{id}` body: version always (mandatory), values in full — the
-/// user's over the last read, without what the cloud injects.
+/// The `PUT /autopilot/v3/addons/{id}` body: version always (mandatory), and the full desired
+/// values: the API takes the whole set and gives unspecified keys the template defaults, so a key
+/// removed from the config is removed in the cloud. Only the cluster-generated `basic` block is
+/// carried over from the last read, under any `basic` keys the user sets. A config that leaves
+/// `values` out leaves them to the cloud: the recorded set is sent back unchanged.
 pub fn addon_update_body(recorded: &Attrs, desired: &Attrs) -> Json {
     let version = astr(desired, "version")
         .or_else(|| astr(recorded, "version"))
@@ -103,7 +116,22 @@ pub fn addon_update_body(recorded: &Attrs, desired: &Attrs) -> Json {
     if let Some(m) = base.as_object_mut() {
         m.remove(INJECTED);
     }
-    let values = deep_merge(&base, &known_map(desired.get("values")));
+    let values = match desired.get("values").filter(|v| !v.is_null()) {
+        None => base,
+        Some(_) => {
+            let mut values = known_map(desired.get("values"));
+            if let (Some(v), Some(generated)) =
+                (values.as_object_mut(), base.get(CLUSTER_GENERATED))
+            {
+                let merged = match v.get(CLUSTER_GENERATED) {
+                    Some(user) => deep_merge(generated, user),
+                    None => generated.clone(),
+                };
+                v.insert(CLUSTER_GENERATED.into(), merged);
+            }
+            values
+        }
+    };
     json!({"kind": "Addon", "apiVersion": "v3",
     "metadata": {"annotations": {"addon.upgrade/type": "upgrade"}},
     "spec": {
@@ -114,22 +142,54 @@ pub fn addon_update_body(recorded: &Attrs, desired: &Attrs) -> Json {
     }})
 }
 
-fn op(kind: &str, id: &str, cluster_id: &str) -> Operation {
+/// `over` merged into `base`, recursively for maps.
+pub fn deep_merge(base: &Json, over: &Json) -> Json {
+    match (base, over) {
+        (Json::Object(b), Json::Object(o)) => {
+            let mut out = b.clone();
+            for (k, v) in o {
+                let merged = match out.get(k) {
+                    Some(existing) => deep_merge(existing, v),
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Json::Object(out)
+        }
+        (_, Json::Null) => base.clone(),
+        _ => over.clone(),
+    }
+}
+
+/// The user's values to restrict reads to: the config's when it sets them, else those recorded.
+fn user_values<'a>(desired: &'a Attrs, recorded: &'a Attrs) -> Option<&'a Value> {
+    [desired, recorded].into_iter().find_map(|a| {
+        a.get("values")
+            .filter(|v| v.as_map().is_some() && !v.contains_unknown())
+    })
+}
+
+fn op(kind: &str, id: &str, cluster_id: &str, user: Option<&Value>) -> Operation {
+    let mut data = json!({"cluster_id": cluster_id, "started": now_secs()});
+    if let Some(u) = user {
+        data["user_values"] = u.to_json();
+    }
     Operation {
         kind: kind.into(),
         object_id: id.into(),
         handle: String::new(),
-        data: json!({"cluster_id": cluster_id, "started": now_secs()}),
+        data,
     }
 }
 
-/// Classifies an add-on's status during install, upgrade or rollback.
-pub fn settle(j: &Json, started: u64, now: u64) -> Poll {
+/// Classifies an add-on's status during install, upgrade or rollback; `user` restricts the
+/// final values as [`user_addon_attrs`] does.
+pub fn settle(j: &Json, started: u64, now: u64, user: Option<&Value>) -> Poll {
     let status = jstr(j, "/status/status").unwrap_or("installing");
     match status {
         // `available` means some instances run: ready, if degraded.
         "running" | "available" => Poll::Done {
-            attrs: Some(addon_attrs(j)),
+            attrs: Some(user_addon_attrs(j, user)),
         },
         "installFailed" | "upgradeFailed" | "rollbackFailed" | "deleteFailed" | "unknown" => {
             Poll::Failed {
@@ -159,7 +219,7 @@ impl AddonType {
         }
     }
 
-    fn result(j: &Json) -> Result<ReadResult, ProviderError> {
+    fn result(j: &Json, user: Option<&Value>) -> Result<ReadResult, ProviderError> {
         let id = jstr(j, "/metadata/uid")
             .ok_or_else(|| malformed("add-on without metadata.uid"))?
             .to_string();
@@ -171,7 +231,7 @@ impl AddonType {
         );
         Ok(ReadResult {
             id,
-            attrs: addon_attrs(j),
+            attrs: user_addon_attrs(j, user),
             fingerprint,
             running: None,
         })
@@ -180,7 +240,7 @@ impl AddonType {
     /// Starts a rollback to the previous version (imperative; not part of the declarative model).
     pub async fn rollback(&self, id: &str, cluster_id: &str) -> Result<Operation, ProviderError> {
         self.api.rollback_addon(id, cluster_id).await?;
-        Ok(op(OP_ROLLBACK, id, cluster_id))
+        Ok(op(OP_ROLLBACK, id, cluster_id, None))
     }
 }
 
@@ -193,9 +253,9 @@ impl ResourceType for AddonType {
     async fn read(&self, id: &str, recorded: &Attrs) -> Result<Option<ReadResult>, ProviderError> {
         let cluster_id = astr(recorded, "cluster_id").unwrap_or_default();
         match found(self.api.show_addon(id, cluster_id).await)? {
-            Some(j) if jstr(&j, "/status/status") != Some("deleteSuccess") => {
-                Ok(Some(Self::result(&j)?))
-            }
+            Some(j) if jstr(&j, "/status/status") != Some("deleteSuccess") => Ok(Some(
+                Self::result(&j, user_values(&Attrs::new(), recorded))?,
+            )),
             _ => Ok(None),
         }
     }
@@ -212,7 +272,7 @@ impl ResourceType for AddonType {
                 jstr(a, "/spec/addonTemplateName") == Some(template)
                     && jstr(a, "/status/status") != Some("deleteSuccess")
             })
-            .map(Self::result)
+            .map(|j| Self::result(j, user_values(desired, &Attrs::new())))
             .transpose()
     }
 
@@ -224,14 +284,24 @@ impl ResourceType for AddonType {
                     .ok_or_else(|| malformed("install returned no metadata.uid"))?;
                 Ok(Started::Pending {
                     id: id.to_string(),
-                    op: op(OP_INSTALL, id, cluster_id),
+                    op: op(
+                        OP_INSTALL,
+                        id,
+                        cluster_id,
+                        user_values(desired, &Attrs::new()),
+                    ),
                 })
             }
             // `CCE.03409001`: one instance per template and cluster. Adopt it and wait for it.
             Err(ProviderError::AlreadyExists { message }) => match self.find(desired).await? {
                 Some(existing) => Ok(Started::Pending {
                     id: existing.id.clone(),
-                    op: op(OP_INSTALL, &existing.id, cluster_id),
+                    op: op(
+                        OP_INSTALL,
+                        &existing.id,
+                        cluster_id,
+                        user_values(desired, &Attrs::new()),
+                    ),
                 }),
                 None => Err(ProviderError::AlreadyExists { message }),
             },
@@ -253,7 +323,7 @@ impl ResourceType for AddonType {
         self.api.update_addon(id, body).await?;
         Ok(Started::Pending {
             id: id.to_string(),
-            op: op(OP_UPDATE, id, &cluster_id),
+            op: op(OP_UPDATE, id, &cluster_id, user_values(desired, recorded)),
         })
     }
 
@@ -267,7 +337,7 @@ impl ResourceType for AddonType {
         }
         Ok(Started::Pending {
             id: id.to_string(),
-            op: op(OP_DELETE, id, cluster_id),
+            op: op(OP_DELETE, id, cluster_id, None),
         })
     }
 
@@ -294,7 +364,10 @@ impl ResourceType for AddonType {
                 },
             }),
             OP_INSTALL | OP_UPDATE | OP_ROLLBACK => Ok(match got {
-                Some(j) => settle(&j, started, now_secs()),
+                Some(j) => {
+                    let user = o.data.get("user_values").map(Value::from_json);
+                    settle(&j, started, now_secs(), user.as_ref())
+                }
                 None => Poll::Failed {
                     message: "the add-on disappeared".to_string(),
                 },

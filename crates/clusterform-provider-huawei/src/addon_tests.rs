@@ -60,20 +60,32 @@ fn install_response_maps_without_injected_values() {
     for attr in crate::schema::addon_schema().attributes {
         assert!(a.contains_key(&attr.name), "{}", attr.name);
     }
-    // The user's two replicas match the server-expanded values: no perpetual diff.
+    // Read back restricted to the user's keys, the user's two replicas match the
+    // server-expanded values: no perpetual diff.
     let hooks = HuaweiHooks::new();
+    let user = &desired(None, 2)["values"];
+    let read_back = user_addon_attrs(&seed(), Some(user));
+    assert_eq!(
+        read_back["values"],
+        Value::Map(BTreeMap::from([(
+            "flavor".to_string(),
+            Value::Map(BTreeMap::from([("replicas".to_string(), Value::Int(2))]))
+        )]))
+    );
     assert!(hooks.equivalent(
         "huawei_autopilot_addon",
         "values",
-        &desired(None, 2)["values"],
-        &a["values"]
+        user,
+        &read_back["values"]
     ));
     assert!(!hooks.equivalent(
         "huawei_autopilot_addon",
         "values",
         &desired(None, 3)["values"],
-        &a["values"]
+        &read_back["values"]
     ));
+    // Without the user's keys (an import) the full set is kept.
+    assert_eq!(user_addon_attrs(&seed(), None), a);
 }
 
 #[test]
@@ -97,11 +109,29 @@ fn bodies_follow_the_install_and_upgrade_rules() {
     );
     // The version is mandatory on update: the recorded one when the config leaves it out.
     assert_eq!(u["spec"]["version"], "1.28.6");
+    // The full desired set: the user's values, and the cluster-generated `basic` block as read;
+    // nothing else of the last read (a key removed from the config is removed in the cloud).
     let values = &u["spec"]["values"];
-    assert_eq!(values["flavor"]["replicas"], 3);
-    assert_eq!(values["flavor"]["name"], "autopilot-flavor1");
-    assert_eq!(values["basic"]["cluster_ip"], "10.247.3.10");
-    assert!(values.get("systemAutoInject").is_none());
+    assert_eq!(values["flavor"], json!({"replicas": 3}));
+    assert_eq!(values["basic"], seed()["spec"]["values"]["basic"]);
+    assert_eq!(values.as_object().unwrap().len(), 2, "{values}");
+    // A `basic` key the user sets wins over the read one.
+    let mut d = desired(None, 3);
+    let mut vals = d["values"].as_map().unwrap().clone();
+    vals.insert(
+        "basic".into(),
+        Value::Map(BTreeMap::from([("swr_user".to_string(), Value::str("me"))])),
+    );
+    d.insert("values".into(), Value::Map(vals));
+    let b = &addon_update_body(&recorded, &d)["spec"]["values"]["basic"];
+    assert_eq!(b["swr_user"], "me");
+    assert_eq!(b["cluster_ip"], "10.247.3.10");
+    // A config without values leaves them to the cloud: the recorded set goes back as it is.
+    let mut no_values = desired(None, 3);
+    no_values.remove("values");
+    let kept = &addon_update_body(&recorded, &no_values)["spec"]["values"];
+    assert_eq!(kept["flavor"]["name"], "autopilot-flavor1");
+    assert!(kept.get("systemAutoInject").is_none());
     assert_eq!(
         addon_update_body(&recorded, &desired(Some("1.29.4"), 2))["spec"]["version"],
         "1.29.4"
@@ -119,13 +149,14 @@ fn merge_is_deep_for_maps_only() {
 
 #[test]
 fn statuses_settle_as_documented() {
-    let done = |s: &str| matches!(settle(&with_status(s), 0, 0), Poll::Done { .. });
-    let failed = |s: &str, t: u64| matches!(settle(&with_status(s), 0, t), Poll::Failed { .. });
+    let done = |s: &str| matches!(settle(&with_status(s), 0, 0, None), Poll::Done { .. });
+    let failed =
+        |s: &str, t: u64| matches!(settle(&with_status(s), 0, t, None), Poll::Failed { .. });
     assert!(done("running") && done("available"));
     assert!(failed("installFailed", 0) && failed("upgradeFailed", 0) && failed("unknown", 0));
     assert!(!failed("abnormal", 10) && failed("abnormal", 301));
     assert_eq!(
-        settle(&with_status("upgrading"), 0, 0),
+        settle(&with_status("upgrading"), 0, 0, None),
         Poll::Running {
             phase: "upgrading".into(),
             progress: None
@@ -206,4 +237,46 @@ async fn delete_waits_for_absence() {
         r.fingerprint,
         "version=1.28.6;status=running;updated=2024-07-18T04:04:21Z"
     );
+}
+
+#[tokio::test]
+async fn removing_a_key_plans_an_update_that_sends_the_full_desired_set() {
+    let api = FakeApi::new();
+    let t = AddonType::new(api.clone());
+    // Applied with flavor.replicas = 3 and custom.servers set: recorded restricted to those keys.
+    let mut cloud = with_status("running");
+    cloud["spec"]["values"]["flavor"]["replicas"] = json!(3);
+    cloud["spec"]["values"]["custom"]["servers"] = json!([{"port": 5353}]);
+    let applied = Value::from_json(
+        &json!({"flavor": {"replicas": 3}, "custom": {"servers": [{"port": 5353}]}}),
+    );
+    let mut recorded = addon_attrs(&cloud);
+    recorded.insert("values".into(), applied.clone());
+    api.ok("show_addon", cloud.clone());
+    let refreshed = t.read("a1", &recorded).await.unwrap().unwrap().attrs;
+    assert_eq!(refreshed["values"], applied);
+
+    // The config drops `custom`: the refreshed values no longer match, so an update is planned.
+    let d = desired(None, 3);
+    assert!(!HuaweiHooks::new().equivalent(
+        "huawei_autopilot_addon",
+        "values",
+        &d["values"],
+        &refreshed["values"]
+    ));
+    api.ok("update_addon", with_status("upgrading"));
+    let Started::Pending { op, .. } = t.update("a1", &refreshed, &d).await.unwrap() else {
+        panic!()
+    };
+    let sent = &api.calls_to("update_addon")[0][1]["spec"]["values"];
+    assert!(sent.get("custom").is_none(), "{sent}");
+    assert_eq!(sent["flavor"], json!({"replicas": 3}));
+    // The cloud now holds the template default for `custom`; the final state keeps the user's keys.
+    let mut after = cloud.clone();
+    after["spec"]["values"]["custom"] = json!({"servers": [{"port": 53}]});
+    api.ok("show_addon", after);
+    let Poll::Done { attrs: Some(a) } = t.poll(&op).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(a["values"], d["values"]);
 }

@@ -2,21 +2,29 @@
 //! file and re-uploads it when its content changes.
 //!
 //! The file is read at create and update time, relative to the stack directory the CLI passes in.
-//! Plan-time hooks do no IO, so a content change under an unchanged `file` path plans an update
-//! only when the config sets `content_sha256` (e.g. from a future `filesha256()` function).
+//! The planner does no IO, so the provider notices an edited archive during refresh: `read` hashes
+//! the recorded file and, when its content is no longer what was uploaded, reports `file` with
+//! [`CHANGED_ON_DISK`] appended, which differs from the config's path and so plans an update
+//! (a re-upload). `find` takes the natural key (name, version) from the archive's `Chart.yaml`
+//! when the config does not state it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use clusterform_model::{Attrs, ResourceSchema, Value};
 use clusterform_provider::{Operation, Poll, ProviderError, ReadResult, ResourceType, Started};
 use serde_json::{json, Map, Value as Json};
-use sha2::{Digest, Sha256};
 
 use crate::api::{found, malformed, CceApi};
+pub use crate::chart_file::sha256_hex;
+use crate::chart_file::{self, ChartFile, ChartFileError};
 use crate::conv::{astr, carry, items, jstr, jval_bool, jval_str, require};
 use crate::schema::chart_schema;
+
+/// Appended to the recorded `file` by a refresh that finds the file's content changed since its
+/// upload, so the config's plain path differs from it and an update (re-upload) is planned.
+pub const CHANGED_ON_DISK: &str = " (changed on disk since its upload)";
 
 /// Attributes the cloud does not return.
 const CONFIG_ONLY: &[&str] = &["file", "content_sha256", "skip_lint", "override", "visible"];
@@ -60,9 +68,17 @@ pub fn upload_parameters(d: &Attrs, force_override: bool) -> Json {
     Json::Object(m)
 }
 
-/// Hex sha256 of the bytes.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+/// The path a recorded `file` names, without a refresh's [`CHANGED_ON_DISK`] note.
+pub fn recorded_path(file: &str) -> &str {
+    file.strip_suffix(CHANGED_ON_DISK).unwrap_or(file)
+}
+
+fn permanent(e: ChartFileError) -> ProviderError {
+    ProviderError::Permanent {
+        code: None,
+        message: e.to_string(),
+        request_id: None,
+    }
 }
 
 pub struct ChartType {
@@ -80,20 +96,21 @@ impl ChartType {
         }
     }
 
-    /// Reads `file` and checks it against `content_sha256` when the config pins it.
-    fn content(&self, d: &Attrs) -> Result<(Vec<u8>, String), ProviderError> {
-        let file = require(d, "file")?;
-        let path = match &self.base_dir {
-            Some(base) if Path::new(file).is_relative() => base.join(file),
-            _ => PathBuf::from(file),
-        };
-        let bytes = std::fs::read(&path).map_err(|e| ProviderError::Permanent {
-            code: None,
-            message: format!("failed to read chart file {}: {e}", path.display()),
-            request_id: None,
-        })?;
-        let sum = sha256_hex(&bytes);
-        if let Some(want) = astr(d, "content_sha256") {
+    fn path(&self, file: &str) -> PathBuf {
+        chart_file::resolve(self.base_dir.as_deref(), file)
+    }
+
+    /// Reads `file` and checks it against the `content_sha256` the config pins. The planner
+    /// carries the recorded (uploaded) hash into `d` when the config leaves it out, so on update
+    /// a pin is only told apart when it differs from that: `uploaded`.
+    fn content(
+        &self,
+        d: &Attrs,
+        uploaded: Option<&str>,
+    ) -> Result<(Vec<u8>, String), ProviderError> {
+        let path = self.path(require(d, "file")?);
+        let ChartFile { bytes, sha256: sum } = chart_file::read(&path).map_err(permanent)?;
+        if let Some(want) = astr(d, "content_sha256").filter(|w| Some(*w) != uploaded) {
             if !want.eq_ignore_ascii_case(&sum) {
                 return Err(ProviderError::Permanent {
                     code: None,
@@ -103,6 +120,21 @@ impl ChartType {
             }
         }
         Ok((bytes, sum))
+    }
+
+    /// The recorded `file` as refresh reports it: the plain path while the file on disk still
+    /// holds what was uploaded (or cannot be read: create and update report that), else the path
+    /// with [`CHANGED_ON_DISK`].
+    fn refreshed_file(&self, recorded: &Attrs) -> Option<Value> {
+        let file = recorded_path(astr(recorded, "file")?);
+        let uploaded = astr(recorded, "content_sha256");
+        let now = chart_file::read(&self.path(file)).ok().map(|f| f.sha256);
+        let changed = matches!((uploaded, now), (Some(u), Some(n)) if !u.eq_ignore_ascii_case(&n));
+        Some(Value::str(if changed {
+            format!("{file}{CHANGED_ON_DISK}")
+        } else {
+            file.to_string()
+        }))
     }
 
     fn done(j: &Json, d: &Attrs, sum: &str) -> Result<Started, ProviderError> {
@@ -142,27 +174,50 @@ impl ResourceType for ChartType {
     }
 
     async fn read(&self, id: &str, recorded: &Attrs) -> Result<Option<ReadResult>, ProviderError> {
-        found(self.api.show_chart(id).await)?
-            .map(|j| Self::result(&j, recorded))
-            .transpose()
+        let Some(j) = found(self.api.show_chart(id).await)? else {
+            return Ok(None);
+        };
+        let mut r = Self::result(&j, recorded)?;
+        if let Some(file) = self.refreshed_file(recorded) {
+            r.attrs.insert("file".into(), file);
+        }
+        Ok(Some(r))
     }
 
-    /// Charts are found by (name, version), which live inside the file: only when the config
-    /// states them can an interrupted upload be adopted.
+    /// Charts are found by (name, version): as the config states them, else as the archive's
+    /// `Chart.yaml` does. An unreadable file finds nothing; the upload then reports why.
     async fn find(&self, desired: &Attrs) -> Result<Option<ReadResult>, ProviderError> {
-        let (Some(name), Some(version)) = (astr(desired, "name"), astr(desired, "version")) else {
-            return Ok(None);
+        let (name, version) = match (astr(desired, "name"), astr(desired, "version")) {
+            (Some(n), Some(v)) => (n.to_string(), v.to_string()),
+            (n, v) => {
+                let Some(file) = astr(desired, "file") else {
+                    return Ok(None);
+                };
+                let path = self.path(file);
+                let Ok(meta) =
+                    chart_file::read(&path).and_then(|f| chart_file::meta(&path, &f.bytes))
+                else {
+                    return Ok(None);
+                };
+                (
+                    n.map_or(meta.name, str::to_string),
+                    v.map_or(meta.version, str::to_string),
+                )
+            }
         };
         let list = self.api.list_charts().await?;
         items(&list)
             .iter()
-            .find(|c| jstr(c, "/name") == Some(name) && jstr(c, "/version") == Some(version))
+            .find(|c| {
+                jstr(c, "/name") == Some(name.as_str())
+                    && jstr(c, "/version") == Some(version.as_str())
+            })
             .map(|j| Self::result(j, desired))
             .transpose()
     }
 
     async fn create(&self, desired: &Attrs) -> Result<Started, ProviderError> {
-        let (bytes, sum) = self.content(desired)?;
+        let (bytes, sum) = self.content(desired, None)?;
         let j = self
             .api
             .upload_chart(bytes, upload_parameters(desired, false))
@@ -176,7 +231,7 @@ impl ResourceType for ChartType {
         recorded: &Attrs,
         desired: &Attrs,
     ) -> Result<Started, ProviderError> {
-        let (bytes, sum) = self.content(desired)?;
+        let (bytes, sum) = self.content(desired, astr(recorded, "content_sha256"))?;
         let unchanged = astr(recorded, "content_sha256") == Some(sum.as_str())
             && astr(recorded, "file") == astr(desired, "file");
         if unchanged {

@@ -2,8 +2,7 @@
 //! the uid and job), read with a fingerprint, in-place updates (PUT and tags), delete, and the
 //! polls of those operations. Upgrade steps live in `upgrade.rs`.
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use clusterform_model::{Attrs, ResourceSchema};
@@ -35,8 +34,6 @@ const FAILED_PHASES: &[&str] = &[
 pub struct ClusterType {
     pub(crate) api: Arc<dyn CceApi>,
     schema: ResourceSchema,
-    /// Upgrade tasks this process already retried once (see `upgrade::poll_upgrade`).
-    pub(crate) retried: Mutex<BTreeSet<String>>,
 }
 
 impl ClusterType {
@@ -44,7 +41,6 @@ impl ClusterType {
         ClusterType {
             api,
             schema: cluster_schema(),
-            retried: Mutex::new(BTreeSet::new()),
         }
     }
 

@@ -100,7 +100,13 @@ impl PlanHooks for HuaweiHooks {
             (CLUSTER, "container_network_mode") => {
                 desired.is_null() && recorded.as_str() == Some(DEFAULT_NETWORK_MODE)
             }
-            (ADDON | RELEASE, "values") => subset(desired, recorded),
+            // Add-on values are read back restricted to the user's keys (`addon::project`), so
+            // both sides must hold the same keys: a key removed from the config is a diff.
+            (ADDON, "values") => {
+                (subset(desired, recorded) && subset(recorded, desired))
+                    || (empty_like(desired) && empty_like(recorded))
+            }
+            (RELEASE, "values") => subset(desired, recorded),
             _ => empty_like(desired) && empty_like(recorded),
         }
     }
@@ -201,9 +207,14 @@ mod tests {
             ("systemAutoInject", map(&[("cluster", map(&[]))])),
         ]);
         let want = map(&[("flavor", map(&[("replicas", Value::Int(2))]))]);
-        assert!(h.equivalent(ADDON, "values", &want, &server));
+        // Add-on values are read back restricted to the user's keys, then compared whole.
+        let read_back = crate::addon::project(&server, &want);
+        assert!(h.equivalent(ADDON, "values", &want, &read_back));
         let more = map(&[("flavor", map(&[("replicas", Value::Int(3))]))]);
-        assert!(!h.equivalent(ADDON, "values", &more, &server));
+        assert!(!h.equivalent(ADDON, "values", &more, &read_back));
+        // A key removed from the config still reads back as set: a diff, so an update removes it.
+        let removed = map(&[("flavor", map(&[]))]);
+        assert!(!h.equivalent(ADDON, "values", &removed, &read_back));
         assert!(h.equivalent(
             RELEASE,
             "values",

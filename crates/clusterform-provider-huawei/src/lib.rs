@@ -6,6 +6,7 @@ pub mod addon;
 pub mod api;
 pub mod catalog;
 pub mod chart;
+pub mod chart_file;
 mod checks;
 pub mod cluster;
 pub mod cluster_map;

@@ -257,8 +257,7 @@ impl HuaweiProvider {
         let templates = soft(self.api.list_addon_templates(None).await)?;
         let quotas = soft(found(self.api.show_quotas().await).map(|o| o.unwrap_or_default()))?;
         let clusters = soft(self.api.list_clusters(None, None).await)?;
-        let mut c = Catalog::default();
-        c.existing_clusters = clusters
+        let existing_clusters = clusters
             .iter()
             .flat_map(|j| {
                 j.get("items")
@@ -272,6 +271,10 @@ impl HuaweiProvider {
             })
             .map(str::to_string)
             .collect();
+        let mut c = Catalog {
+            existing_clusters,
+            ..Catalog::default()
+        };
         match paths.as_ref().map(Catalog::parse_upgrade_paths) {
             Some(p) if !p.is_empty() => c.upgrade_paths = p,
             _ => {

@@ -161,15 +161,15 @@ pub fn cluster_eip_schema() -> ResourceSchema {
 /// `huawei_autopilot_chart` (§15.6).
 ///
 /// `file` is read when the chart is uploaded (create or update), relative to the stack directory as
-/// the CLI resolves it. Plan-time hooks do no IO, so editing the file without renaming it is not a
-/// diff by itself: set `content_sha256` (e.g. from a future `filesha256()` function) to make
-/// content changes plan an update.
+/// the CLI resolves it. Refresh hashes the file, so editing it in place plans an update (a
+/// re-upload) with no `content_sha256` in the config (a plan with `--refresh=false` does not
+/// look); `name` and `version` default to the archive's `Chart.yaml` for adoption.
 pub fn chart_schema() -> ResourceSchema {
     let attrs = vec![
         A::computed("id", s()),
         A::required("file", s()).describe("path of the chart .tgz; read at create/update time"),
         A::optional_computed("content_sha256", s()).describe(
-            "sha256 of the file; set it to make content changes diff, else computed at upload",
+            "sha256 of the file uploaded; set it to pin the content, else computed at upload",
         ),
         A::optional("skip_lint", AttrType::Bool)
             .no_diff()
@@ -181,10 +181,10 @@ pub fn chart_schema() -> ResourceSchema {
             .no_diff()
             .describe("sent with the next upload"),
         A::optional_computed("name", s()).describe(
-            "chart name (from Chart.yaml); set it to let an interrupted upload be adopted",
+            "chart name; defaults to the archive's Chart.yaml (the natural key for adoption)",
         ),
         A::optional_computed("version", s())
-            .describe("chart version (from Chart.yaml); set with `name` for adoption"),
+            .describe("chart version; defaults to the archive's Chart.yaml"),
         A::computed("values", s()).describe("the chart's values.yaml, JSON-encoded"),
         A::computed("description", s()),
         A::computed("chart_url", s()),

@@ -1,6 +1,8 @@
 //! The steps of one upgrade hop (§15.5 of the API digest): workflow → pre-check → snapshot →
 //! upgrade → post-check. Each step starts with one call and returns an operation the executor
-//! journals; a resumed run adopts a task the cloud is already running instead of starting another.
+//! journals; a resumed run adopts a task the cloud is already running (or, for the snapshot and
+//! the post-check, the one the hop's workflow already links) instead of starting another, and
+//! redoes a pre-check whose result expired before the upgrade could start.
 
 use clusterform_model::{Attrs, UpgradeHop, Value};
 use clusterform_provider::{Operation, Poll, ProviderError, Started, StepRequest};
@@ -125,6 +127,9 @@ pub async fn start_step(
         }
         STEP_SNAPSHOT => {
             let v = hop_versions(api, id, hop, step.earlier).await?;
+            if let Some(uid) = adoptable_snapshot(api, id, step.earlier).await? {
+                return Ok(pending(id, op(OP_SNAPSHOT, id, &uid, &v, recorded)));
+            }
             let j = api.create_snapshot(id).await?;
             let uid = jstr(&j, "/uid")
                 .or_else(|| jstr(&j, "/metadata/uid"))
@@ -141,6 +146,23 @@ pub async fn start_step(
                 let uid = jstr(t, "/metadata/uid").unwrap_or_default();
                 return Ok(pending(id, op(OP_UPGRADE, id, uid, &v, recorded)));
             }
+            if precheck_expired(api, id, step.earlier).await? {
+                // The cloud refuses an upgrade without a valid pre-check: redo it, then upgrade.
+                let j = api
+                    .create_precheck(id, precheck_body(id, &v, &opts))
+                    .await?;
+                let uid = jstr(&j, "/metadata/uid")
+                    .ok_or_else(|| malformed("pre-check returned no metadata.uid"))?;
+                let known: Vec<&str> = items(&tasks)
+                    .iter()
+                    .filter_map(|t| jstr(t, "/metadata/uid"))
+                    .collect();
+                let mut o = op(OP_UPGRADE, id, "", &v, recorded);
+                o.data[REDONE_PRECHECK] = json!(uid);
+                o.data[KNOWN_TASKS] = json!(known);
+                o.data[UPGRADE_BODY] = upgrade_body(&v.1, &opts);
+                return Ok(pending(id, o));
+            }
             let j = api.upgrade_cluster(id, upgrade_body(&v.1, &opts)).await?;
             let uid = jstr(&j, "/metadata/uid")
                 .ok_or_else(|| malformed("upgrade returned no metadata.uid"))?;
@@ -148,6 +170,11 @@ pub async fn start_step(
         }
         STEP_POSTCHECK => {
             let v = hop_versions(api, id, hop, step.earlier).await?;
+            if let Some((uid, phase)) = linked_point(api, id, step.earlier, "PostCheck").await? {
+                let mut o = op(OP_POSTCHECK, id, &uid, &v, recorded);
+                o.data["phase"] = json!(phase);
+                return Ok(pending(id, o));
+            }
             let j = api.create_postcheck(id, postcheck_body(id, &v)).await?;
             let mut o = op(
                 OP_POSTCHECK,
@@ -161,6 +188,90 @@ pub async fn start_step(
         }
         other => Err(permanent(format!("unknown upgrade step `{other}`"))),
     }
+}
+
+/// Keys of an upgrade-step operation whose pre-check had expired: the redone pre-check's uid, the
+/// upgrade tasks that existed before (so the one this step starts is told apart after a crash),
+/// and the upgrade body to send once the pre-check passes.
+const REDONE_PRECHECK: &str = "redone_precheck";
+const KNOWN_TASKS: &str = "known_tasks";
+const UPGRADE_BODY: &str = "upgrade_body";
+
+/// The task id and status of the hop workflow's `task_type` point (`Snapshot`, `PostCheck`), when
+/// the workflow step ran and the cloud linked a task to it: a task started before a crash, which a
+/// resumed run adopts instead of starting another.
+async fn linked_point(
+    api: &dyn CceApi,
+    id: &str,
+    earlier: &std::collections::BTreeMap<String, Operation>,
+    task_type: &str,
+) -> Result<Option<(String, String)>, ProviderError> {
+    let Some(w) = earlier.get(STEP_WORKFLOW).filter(|w| !w.handle.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(wf) = found(api.show_upgrade_workflow(id, &w.handle).await)? else {
+        return Ok(None);
+    };
+    Ok(wf
+        .pointer("/status/pointStatuses")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .find(|p| jstr(p, "/taskType") == Some(task_type))
+        .and_then(|p| {
+            let uid = jstr(p, "/taskID")?;
+            Some((
+                uid.to_string(),
+                jstr(p, "/status").unwrap_or_default().to_string(),
+            ))
+        }))
+}
+
+/// A snapshot this hop already started: the one its workflow links, else one still running
+/// (the cloud runs one backup at a time).
+async fn adoptable_snapshot(
+    api: &dyn CceApi,
+    id: &str,
+    earlier: &std::collections::BTreeMap<String, Operation>,
+) -> Result<Option<String>, ProviderError> {
+    if let Some((uid, _)) = linked_point(api, id, earlier, "Snapshot").await? {
+        return Ok(Some(uid));
+    }
+    let list = api.list_snapshot_tasks(id).await?;
+    Ok(items(&list)
+        .iter()
+        .rev()
+        .find(|t| matches!(jstr(t, "/status/phase"), Some("Init" | "Running")))
+        .and_then(|t| jstr(t, "/metadata/uid"))
+        .map(str::to_string))
+}
+
+/// Parses the cloud's timestamps: Go's `2023-11-25 08:21:05.518966 +0000 UTC` (the pre-check
+/// example) or RFC 3339.
+pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let s = s.trim();
+    chrono::DateTime::parse_from_str(s.trim_end_matches(" UTC"), "%Y-%m-%d %H:%M:%S%.f %z")
+        .or_else(|_| chrono::DateTime::parse_from_rfc3339(s))
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// Whether the hop's pre-check passed but its result expired (`status.expireTimeStamp`, O5), as
+/// after a run interrupted between the pre-check and the upgrade and resumed later.
+async fn precheck_expired(
+    api: &dyn CceApi,
+    id: &str,
+    earlier: &std::collections::BTreeMap<String, Operation>,
+) -> Result<bool, ProviderError> {
+    let Some(pc) = earlier.get(STEP_PRECHECK).filter(|o| !o.handle.is_empty()) else {
+        return Ok(false);
+    };
+    let Some(task) = found(api.show_precheck(id, &pc.handle).await)? else {
+        return Ok(true);
+    };
+    Ok(jstr(&task, "/status/expireTimeStamp")
+        .and_then(parse_time)
+        .is_some_and(|t| t <= chrono::Utc::now()))
 }
 
 async fn start_workflow(
@@ -387,6 +498,9 @@ pub async fn poll_step(cluster: &ClusterType, o: &Operation) -> Result<Poll, Pro
                 }),
             }
         }
+        OP_UPGRADE if o.handle.is_empty() && o.data.get(REDONE_PRECHECK).is_some() => {
+            poll_after_precheck(cluster, o, done).await
+        }
         OP_UPGRADE => poll_upgrade(cluster, o, done).await,
         OP_POSTCHECK => {
             let mut phase = jstr(&o.data, "/phase").unwrap_or_default().to_string();
@@ -420,6 +534,63 @@ pub async fn poll_step(cluster: &ClusterType, o: &Operation) -> Result<Poll, Pro
     }
 }
 
+/// Polls an upgrade step that had to redo its pre-check: waits for the pre-check, starts the
+/// upgrade once it passes, then follows the upgrade task — found as the one that was not in the
+/// cluster's task list before, so a crash at any point resumes without a second upgrade.
+async fn poll_after_precheck<F, Fut>(
+    cluster: &ClusterType,
+    o: &Operation,
+    done: F,
+) -> Result<Poll, ProviderError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<Poll, ProviderError>>,
+{
+    let api = cluster.api.as_ref();
+    let id = o.object_id.as_str();
+    let known: Vec<&str> = o
+        .data
+        .get(KNOWN_TASKS)
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Json::as_str)
+        .collect();
+    let tasks = api.list_upgrade_tasks(id).await?;
+    if let Some(uid) = items(&tasks)
+        .iter()
+        .filter_map(|t| jstr(t, "/metadata/uid"))
+        .rev()
+        .find(|uid| !known.contains(uid))
+    {
+        let started = Operation {
+            handle: uid.to_string(),
+            ..o.clone()
+        };
+        return poll_upgrade(cluster, &started, done).await;
+    }
+    let pc = jstr(&o.data, "/redone_precheck").unwrap_or_default();
+    let task = api.show_precheck(id, pc).await?;
+    match precheck_outcome(&task) {
+        None => Ok(Poll::Running {
+            phase: format!(
+                "pre-check redone (the last one expired): {}",
+                jstr(&task, "/status/phase").unwrap_or("Init")
+            ),
+            progress: None,
+        }),
+        Some(Err(m)) => Ok(Poll::Failed { message: m }),
+        Some(Ok(_)) => {
+            let body = o.data.get(UPGRADE_BODY).cloned().unwrap_or(Json::Null);
+            api.upgrade_cluster(id, body).await?;
+            Ok(Poll::Running {
+                phase: "upgrade started".into(),
+                progress: None,
+            })
+        }
+    }
+}
+
 async fn poll_upgrade<F, Fut>(
     cluster: &ClusterType,
     o: &Operation,
@@ -434,18 +605,13 @@ where
     match jstr(&t, "/status/phase") {
         Some("Success") => done().await,
         Some("Failed") => {
-            // Retry once. The poll cannot rewrite the journalled operation, so the retry is
-            // remembered in this process (and honoured from `data.retried` if a caller sets it).
+            // Retry once. The fact travels in the operation the executor journals in place of
+            // this one (`Poll::Continue`), so a resumed run does not retry a second time.
             let already = o
                 .data
                 .get("retried")
                 .and_then(Json::as_bool)
-                .unwrap_or(false)
-                || cluster
-                    .retried
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains(&o.handle);
+                .unwrap_or(false);
             if already {
                 return Ok(Poll::Failed {
                     message: format!("upgrade task {} failed after a retry", o.handle),
@@ -462,14 +628,11 @@ where
                     ),
                 });
             }
-            cluster
-                .retried
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(o.handle.clone());
-            Ok(Poll::Running {
+            let mut next = o.clone();
+            next.data["retried"] = json!(true);
+            Ok(Poll::Continue {
+                op: next,
                 phase: "retrying".into(),
-                progress: None,
             })
         }
         _ => Ok(task_running(&t)),

@@ -103,6 +103,9 @@ async fn a_hop_runs_its_steps_with_the_workflows_exact_versions() {
         "skippedCheckItemList": [{"name": "NodeContainererdPodRestartRisk"}]}})
     );
 
+    // Nothing linked to the workflow and no backup running: the snapshot is started.
+    api.ok("show_upgrade_workflow", workflow("Running"));
+    api.ok("list_snapshot_tasks", json!({"kind": "List", "items": []}));
     api.ok(
         "create_snapshot",
         json!({"uid": "snap-1", "metadata": {"kind": "Snapshot", "apiVersion": "v3.1"}}),
@@ -188,27 +191,27 @@ async fn a_failed_upgrade_task_is_retried_once() {
     );
     api.ok("show_upgrade_task", json!({"status": {"phase": "Failed"}}));
     api.ok("retry_upgrade_task", Json::Null);
+    // The retry hands the executor an operation to journal that carries the fact.
+    let Poll::Continue { op: next, phase } = t.poll(&op).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(phase, "retrying");
     assert_eq!(
-        t.poll(&op).await.unwrap(),
-        Poll::Running {
-            phase: "retrying".into(),
-            progress: None
-        }
+        (next.kind.as_str(), next.handle.as_str()),
+        (OP_UPGRADE, "up-1")
     );
-    let Poll::Failed { message } = t.poll(&op).await.unwrap() else {
+    assert_eq!(next.data["retried"], json!(true));
+    let Poll::Failed { message } = t.poll(&next).await.unwrap() else {
         panic!()
     };
     assert!(message.contains("failed after a retry"));
-    assert_eq!(api.calls_to("retry_upgrade_task").len(), 1);
-    let marked = Operation {
-        data: json!({"retried": true}),
-        handle: "up-2".into(),
-        ..op
-    };
+    // A resumed run (another process) polling the journaled operation does not retry again.
+    let resumed = ClusterType::new(api.clone());
     assert!(matches!(
-        t.poll(&marked).await.unwrap(),
+        resumed.poll(&next).await.unwrap(),
         Poll::Failed { .. }
     ));
+    assert_eq!(api.calls_to("retry_upgrade_task").len(), 1);
 }
 
 #[tokio::test]
@@ -335,4 +338,151 @@ fn upgrade_body_moves_addons_at_their_hop() {
             .len(),
         2
     );
+}
+
+/// The workflow with tasks linked to its points, as the cloud reports them (§4.3.16).
+fn linked_workflow(points: Json) -> Json {
+    let mut w = workflow("Running");
+    w["status"]["pointStatuses"] = points;
+    w
+}
+
+fn op_of(kind: &str, handle: &str) -> Operation {
+    Operation {
+        kind: kind.into(),
+        object_id: "c1".into(),
+        handle: handle.into(),
+        data: json!({"cluster_version": "v1.27.3-r0", "target_version": "v1.28.3-r0"}),
+    }
+}
+
+#[tokio::test]
+async fn a_resumed_snapshot_or_postcheck_adopts_the_task_of_this_hop() {
+    let api = FakeApi::new();
+    let t = ClusterType::new(api.clone());
+    let h = hop(&UpgradeOptions::default());
+    let earlier = BTreeMap::from([
+        ("workflow".to_string(), op_of(OP_WORKFLOW, "wf-1")),
+        ("precheck".to_string(), op_of(OP_PRECHECK, "pc-1")),
+    ]);
+    // Killed after the snapshot POST, before it was journaled: the workflow links the task.
+    api.ok(
+        "show_upgrade_workflow",
+        linked_workflow(json!([
+            {"taskType": "PreCheck", "taskID": "pc-1", "status": "Success"},
+            {"taskType": "Snapshot", "taskID": "snap-7", "status": "Success"}])),
+    );
+    let snap = step(&t, &h, 2, &earlier, &Attrs::new()).await;
+    assert_eq!(
+        (snap.kind.as_str(), snap.handle.as_str()),
+        (OP_SNAPSHOT, "snap-7")
+    );
+    // Without a linked task, a backup still running is this hop's (one runs at a time).
+    api.ok("show_upgrade_workflow", linked_workflow(json!([])));
+    api.ok(
+        "list_snapshot_tasks",
+        json!({"items": [
+            {"metadata": {"uid": "s-old"}, "status": {"phase": "Success"}},
+            {"metadata": {"uid": "s-run"}, "status": {"phase": "Running"}}]}),
+    );
+    assert_eq!(
+        step(&t, &h, 2, &earlier, &Attrs::new()).await.handle,
+        "s-run"
+    );
+    assert!(api.calls_to("create_snapshot").is_empty());
+
+    // The post-check answered before the crash: its linked result is adopted, not asked again.
+    api.ok(
+        "show_upgrade_workflow",
+        linked_workflow(
+            json!([{"taskType": "PostCheck", "taskID": "post-3", "status": "Success"}]),
+        ),
+    );
+    let post = step(&t, &h, 4, &earlier, &Attrs::new()).await;
+    assert_eq!(
+        (post.kind.as_str(), post.handle.as_str()),
+        (OP_POSTCHECK, "post-3")
+    );
+    api.ok("show_cluster", show());
+    assert!(matches!(t.poll(&post).await.unwrap(), Poll::Done { .. }));
+    assert!(api.calls_to("create_postcheck").is_empty());
+}
+
+#[tokio::test]
+async fn an_expired_precheck_is_redone_before_the_upgrade_and_a_resume_starts_no_second_one() {
+    let api = FakeApi::new();
+    let t = ClusterType::new(api.clone());
+    let h = hop(&UpgradeOptions::default());
+    let earlier = BTreeMap::from([
+        ("workflow".to_string(), op_of(OP_WORKFLOW, "wf-1")),
+        ("precheck".to_string(), op_of(OP_PRECHECK, "pc-1")),
+    ]);
+    let old = json!({"metadata": {"uid": "up-0"}, "spec": {"targetVersion": "v1.28.3-r0"}, "status": {"phase": "Failed"}});
+    api.ok("list_upgrade_tasks", json!({"items": [old.clone()]}));
+    api.ok(
+        "show_precheck",
+        json!({"metadata": {"uid": "pc-1"}, "status": {"phase": "Success",
+            "expireTimeStamp": "2023-11-25 08:21:05.518966 +0000 UTC"}}),
+    );
+    api.ok(
+        "create_precheck",
+        json!({"metadata": {"uid": "pc-2"}, "status": {"phase": "Init"}}),
+    );
+    let up = step(&t, &h, 3, &earlier, &Attrs::new()).await;
+    assert_eq!((up.kind.as_str(), up.handle.as_str()), (OP_UPGRADE, ""));
+    assert!(api.calls_to("upgrade_cluster").is_empty());
+    assert_eq!(
+        api.calls_to("create_precheck")[0][1]["spec"]["targetVersion"],
+        "v1.28.3-r0"
+    );
+
+    // The redone pre-check runs, then passes: the upgrade starts.
+    api.ok("show_precheck", json!({"status": {"phase": "Running"}}));
+    assert!(matches!(
+        t.poll(&up).await.unwrap(),
+        Poll::Running { phase, .. } if phase.starts_with("pre-check redone")
+    ));
+    api.ok("show_precheck", json!({"status": {"phase": "Success"}}));
+    api.ok("upgrade_cluster", json!({"metadata": {"uid": "up-1"}}));
+    assert!(matches!(t.poll(&up).await.unwrap(), Poll::Running { .. }));
+    assert_eq!(api.calls_to("upgrade_cluster").len(), 1);
+
+    // A process that re-polls the same journaled operation follows the new task; no second POST.
+    let resumed = ClusterType::new(api.clone());
+    let new = json!({"metadata": {"uid": "up-1"}, "spec": {"targetVersion": "v1.28.3-r0"}, "status": {"phase": "Success"}});
+    api.ok("list_upgrade_tasks", json!({"items": [old, new]}));
+    api.ok("show_upgrade_task", json!({"status": {"phase": "Success"}}));
+    api.ok("show_cluster", show());
+    assert!(matches!(
+        resumed.poll(&up).await.unwrap(),
+        Poll::Done { .. }
+    ));
+    assert_eq!(api.calls_to("show_upgrade_task")[0], json!(["c1", "up-1"]));
+    assert_eq!(api.calls_to("upgrade_cluster").len(), 1);
+
+    // A pre-check still valid is not redone.
+    let api = FakeApi::new();
+    let t = ClusterType::new(api.clone());
+    api.ok("list_upgrade_tasks", json!({"items": []}));
+    api.ok(
+        "show_precheck",
+        json!({"status": {"phase": "Success", "expireTimeStamp": "2999-01-01 00:00:00.000000 +0000 UTC"}}),
+    );
+    api.ok("upgrade_cluster", json!({"metadata": {"uid": "up-5"}}));
+    assert_eq!(
+        step(&t, &h, 3, &earlier, &Attrs::new()).await.handle,
+        "up-5"
+    );
+    assert!(api.calls_to("create_precheck").is_empty());
+}
+
+#[test]
+fn cloud_times_parse_in_both_forms() {
+    let go = parse_time("2023-11-25 08:21:05.518966 +0000 UTC").unwrap();
+    assert_eq!(go.to_rfc3339(), "2023-11-25T08:21:05.518966+00:00");
+    assert_eq!(
+        parse_time("2024-07-18T04:04:21Z").unwrap().to_rfc3339(),
+        "2024-07-18T04:04:21+00:00"
+    );
+    assert!(parse_time("yesterday").is_none());
 }

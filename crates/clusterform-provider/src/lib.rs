@@ -86,6 +86,10 @@ pub enum Poll {
     Done { attrs: Option<Attrs> },
     /// Finished with a failure the cloud reported.
     Failed { message: String },
+    /// Still running, and from now on to be polled as `op`, which the executor journals in place
+    /// of the polled one: e.g. an upgrade task the provider retried once, with that fact in
+    /// `op.data` so a resumed run does not retry it again.
+    Continue { op: Operation, phase: String },
 }
 
 /// An object read from the cloud.

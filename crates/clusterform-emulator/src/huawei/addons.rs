@@ -342,6 +342,14 @@ pub fn update(ctx: &mut Ctx<'_>, req: &Req, id: &str) -> Result<Resp, ApiError> 
     let (p, patch) = locate(ctx, req, id)?;
     let until = ctx.after(ctx.opts.durations.addon);
     let now = ctx.now;
+    let project = ctx.st.project(&p);
+    let cname = project
+        .addons
+        .get(id)
+        .and_then(|a| project.clusters.get(&a.cluster_id))
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let fail = ctx.faults.take_fail("addon_upgrade", &cname);
     let a = ctx
         .st
         .project(&p)
@@ -369,6 +377,7 @@ pub fn update(ctx: &mut Ctx<'_>, req: &Req, id: &str) -> Result<Resp, ApiError> 
         a.rollbackable = true;
     }
     a.values = values;
+    a.fail_pending = fail;
     a.status = "upgrading".into();
     a.reason = "addon upgrading".into();
     a.until = Some(until);

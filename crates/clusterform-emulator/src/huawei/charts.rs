@@ -400,6 +400,7 @@ pub fn create_release(ctx: &mut Ctx<'_>, req: &Req, c: &str) -> Result<Resp, Api
         ));
     }
     let params = body.get("parameters").cloned().unwrap_or(json!({}));
+    let fail = ctx.faults.take_fail("release_install", &cluster.name);
     let r = Release {
         cluster_id: c.into(),
         cluster_name: cluster.name.clone(),
@@ -418,6 +419,7 @@ pub fn create_release(ctx: &mut Ctx<'_>, req: &Req, c: &str) -> Result<Resp, Api
         status: "PENDING_INSTALL".into(),
         status_description: "Initial install underway".into(),
         until: Some(until),
+        fail_pending: fail,
         created: now,
         updated: now,
         history: vec![],

@@ -192,6 +192,9 @@ pub fn postcheck(ctx: &mut Ctx<'_>, req: &Req, p: &str, c: &str) -> Result<Resp,
         .map(str::to_string)
         .unwrap_or_else(|| cluster.patch.clone());
     let ok = cluster.phase == "Available" && is_current(cluster, &to);
+    let name = cluster.name.clone();
+    let ok = ok && !ctx.faults.take_fail("postcheck", &name);
+    let cluster = clusters::get(ctx, p, c)?;
     let pc = Postcheck {
         uid: new_id(),
         from: from.clone(),

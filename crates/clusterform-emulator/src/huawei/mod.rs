@@ -494,3 +494,6 @@ mod world_tests;
 
 #[cfg(test)]
 mod lifecycle_tests;
+
+#[cfg(test)]
+mod fault_tests;

@@ -379,15 +379,18 @@ pub struct Snapshot {
     pub created: DateTime<Utc>,
     /// End.
     pub end: DateTime<Utc>,
+    /// Ends `Failed` (a named failure from the fault file).
+    #[serde(default)]
+    pub fail: bool,
 }
 
 impl Snapshot {
     /// Phase at `now`.
     pub fn phase(&self, now: DateTime<Utc>) -> &'static str {
-        if now >= self.end {
-            "Success"
-        } else {
-            "Running"
+        match (now >= self.end, self.fail) {
+            (false, _) => "Running",
+            (true, false) => "Success",
+            (true, true) => "Failed",
         }
     }
 }
@@ -482,6 +485,9 @@ pub struct Release {
     pub status_description: String,
     /// When the pending status ends.
     pub until: Option<DateTime<Utc>>,
+    /// The pending install ends `FAILED` (a named failure from the fault file).
+    #[serde(default)]
+    pub fail_pending: bool,
     /// Created.
     pub created: DateTime<Utc>,
     /// Updated.
@@ -585,8 +591,14 @@ impl Project {
         for r in &mut self.releases {
             if r.until.is_some_and(|u| now >= u) {
                 r.until = None;
-                r.status = "DEPLOYED".into();
-                r.status_description = "Install complete".into();
+                if std::mem::take(&mut r.fail_pending) {
+                    r.status = "FAILED".into();
+                    r.status_description =
+                        "Install failed: the chart's resources did not become ready".into();
+                } else {
+                    r.status = "DEPLOYED".into();
+                    r.status_description = "Install complete".into();
+                }
                 r.updated = now;
             }
         }

@@ -160,6 +160,150 @@ pub fn route(ctx: &mut Ctx<'_>, req: &Req) -> Result<Resp, ApiError> {
             extras::log_configs(ctx, req, p, c)
         }
         ["v3.1", "feature-gates"] if m == "GET" => Ok(extras::feature_gates()),
+        // A known path asked with a method it does not take: 405, as the cloud's gateway answers.
+        _ if known_path(rest) => Err(bad_method()),
         _ => Err(unknown()),
     }
+}
+
+/// Whether `rest` (the segments after `autopilot`) is the path of some operation, whatever the
+/// method: the paths of [`route`] with their parameters as wildcards.
+pub fn known_path(rest: &[&str]) -> bool {
+    matches!(
+        rest,
+        ["v3", "projects", _, "clusters"]
+            | ["v3", "projects", _, "clusters", _]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "clustercert"
+                    | "mastereip"
+                    | "openapi"
+                    | "upgradeinfo"
+                    | "maintenancewindows"
+                    | "upgradeplans"
+            ]
+            | ["v3", "projects", _, "clusters", _, "upgradeplans", _]
+            | ["v3", "projects", _, "jobs", _]
+            | ["v3", "projects", _, "quotas"]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "tags",
+                "create" | "delete"
+            ]
+            | ["v3", "addons"]
+            | ["v3", "addons", _]
+            | ["v3", "addons", _, "operation", "rollback"]
+            | [
+                "v3",
+                "addontemplates" | "clusterupgradepaths" | "clusterupgradefeaturegates"
+            ]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "upgrade" | "precheck" | "postcheck" | "upgradeworkflows"
+            ]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "upgrade",
+                "tasks" | "retry"
+            ]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "upgrade",
+                "tasks",
+                _
+            ]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "precheck",
+                "tasks"
+            ]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "precheck",
+                "tasks",
+                _
+            ]
+            | [
+                "v3",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "upgradeworkflows",
+                _
+            ]
+            | [
+                "v3.1",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "snapshot"
+            ]
+            | [
+                "v3.1",
+                "projects",
+                _,
+                "clusters",
+                _,
+                "operation",
+                "snapshot",
+                "tasks"
+            ]
+            | ["v2", "charts"]
+            | ["v2", "charts", _]
+            | ["v2", "charts", _, "quotas" | "archive" | "values"]
+            | ["cam", "v3", "clusters", _, "releases"]
+            | ["cam", "v3", "clusters", _, "namespace", _, "releases", _]
+            | [
+                "cam",
+                "v3",
+                "clusters",
+                _,
+                "namespace",
+                _,
+                "releases",
+                _,
+                "history"
+            ]
+            | ["v2", "projects", _, "jobs"]
+            | ["v2", "projects", _, "jobs", _]
+            | ["v3", "projects", _, "cluster", _, "log-configs"]
+            | ["v3.1", "feature-gates"]
+    )
 }

@@ -8,6 +8,11 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
+/// Headers every signature must cover: the cloud makes `Host` mandatory for AK/SK requests and the
+/// signing adds `X-Sdk-Date` (seed §3.2/§3.1); signing both is what binds a signature to one
+/// endpoint and one moment, so a replay elsewhere or later is refused.
+pub const REQUIRED_SIGNED: [&str; 2] = ["host", "x-sdk-date"];
+
 /// Everything but RFC 3986 unreserved characters is encoded (Python `quote(s, safe='~')`).
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -41,6 +46,9 @@ pub enum SigError {
     /// A header named in `SignedHeaders` is absent from the request.
     #[error("signed header {0} is missing")]
     MissingSignedHeader(String),
+    /// `SignedHeaders` leaves out `host` or `x-sdk-date`, which the signature must cover.
+    #[error("SignedHeaders must include {0}")]
+    UnsignedRequired(&'static str),
     /// The recomputed signature differs.
     #[error("signature mismatch")]
     Mismatch,
@@ -216,6 +224,12 @@ pub fn verify(
 ) -> Result<String, SigError> {
     let auth = req.header("authorization").ok_or(SigError::Missing)?;
     let auth = parse_authorization(std::str::from_utf8(auth).map_err(|_| SigError::Malformed)?)?;
+    if let Some(h) = REQUIRED_SIGNED
+        .into_iter()
+        .find(|h| !auth.signed_headers.iter().any(|s| s == h))
+    {
+        return Err(SigError::UnsignedRequired(h));
+    }
     let date_raw = req.header("x-sdk-date").ok_or(SigError::BadDate)?;
     let date_str = std::str::from_utf8(date_raw)
         .map_err(|_| SigError::BadDate)?

@@ -248,3 +248,34 @@ fn canonical_uri_reencodes_segments() {
     assert_eq!(canonical_uri("/x/y"), "/x/y/");
     assert_eq!(canonical_query("b=2&a=%3A&a=1"), "a=1&a=%3A&b=2");
 }
+
+#[test]
+fn host_and_sdk_date_must_be_signed() {
+    // A signature over fewer headers is refused even when it is correct for those headers.
+    for (left_out, signed) in [
+        ("host", "content-type;x-project-id;x-sdk-date"),
+        ("x-sdk-date", "content-type;host;x-project-id"),
+    ] {
+        let mut p = Parts::a();
+        let names: Vec<String> = signed.split(';').map(str::to_string).collect();
+        let req = SignedRequest {
+            method: p.method,
+            raw_path: &p.path,
+            raw_query: &p.query,
+            headers: p
+                .headers
+                .iter()
+                .map(|(n, v)| (n.clone(), v.as_slice()))
+                .collect(),
+            body: &p.body,
+        };
+        let canonical = canonical_request(&req, &names).unwrap();
+        let mut mac = Hmac::<Sha256>::new_from_slice(SK.as_bytes()).unwrap();
+        mac.update(string_to_sign(&canonical, DATE).as_bytes());
+        let signature = hex::encode(mac.finalize().into_bytes());
+        let auth =
+            format!("SDK-HMAC-SHA256 Access={AK}, SignedHeaders={signed}, Signature={signature}");
+        p.set("authorization", &auth);
+        assert_eq!(p.verify(), Err(SigError::UnsignedRequired(left_out)));
+    }
+}

@@ -260,10 +260,14 @@ pub fn snapshot(ctx: &mut Ctx<'_>, p: &str, c: &str) -> Result<Resp, ApiError> {
     let end = ctx.after(ctx.opts.durations.snapshot);
     let cluster = clusters::get(ctx, p, c)?;
     require_available(cluster)?;
+    let name = cluster.name.clone();
+    let fail = ctx.faults.take_fail("snapshot", &name);
+    let cluster = clusters::get(ctx, p, c)?;
     let snap = Snapshot {
         uid: new_id(),
         created: now,
         end,
+        fail,
     };
     let targets = catalog::targets(&cluster.patch);
     let done: Vec<bool> = cluster

@@ -241,3 +241,52 @@ async fn admin_route_faults_hit_only_their_route() {
     assert_eq!(st, 400, "{v}");
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn app_serves_the_api_in_process_with_faults_and_405() {
+    let opts = EmulatorOptions {
+        faults: clusterform_emulator::faults::FaultConfig::parse(
+            "[[route]]\nroute = \"GET /autopilot/v3/projects/*/quotas\"\nerror_rate = 1.0\nerror_statuses = [503]\n",
+        )
+        .unwrap(),
+        ..EmulatorOptions::default()
+    };
+    let app = clusterform_emulator::app(&opts);
+    let send = |method: &str, path: String, body: Vec<u8>| {
+        let headers = sign(method, &path, "", "localhost", &body, SK);
+        let mut b = axum::http::Request::builder()
+            .method(method)
+            .uri(path.as_str());
+        for (k, v) in &headers {
+            b = b.header(k.as_str(), v.as_str());
+        }
+        b.body(axum::body::Body::from(body)).unwrap()
+    };
+    let clusters = format!("/autopilot/v3/projects/{PROJECT}/clusters");
+    let body = serde_json::to_vec(&cluster_body("in-process")).unwrap();
+    let created = app
+        .clone()
+        .oneshot(send("POST", clusters.clone(), body))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    // The options' faults apply.
+    let quotas = format!("/autopilot/v3/projects/{PROJECT}/quotas");
+    let throttled = app
+        .clone()
+        .oneshot(send("GET", quotas, vec![]))
+        .await
+        .unwrap();
+    assert_eq!(throttled.status(), 503);
+    // A known path with a method it does not take.
+    let wrong = app.oneshot(send("PATCH", clusters, vec![])).await.unwrap();
+    assert_eq!(wrong.status(), 405);
+    let bytes = axum::body::to_bytes(wrong.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        (v["error_code"].as_str(), v["reason"].as_str()),
+        (Some("CCE.01400001"), Some("MethodNotAllowed"))
+    );
+}
