@@ -124,15 +124,21 @@ fn object<'s>(
             _ => None,
         };
         let mut lowered = BTreeMap::new();
+        let mut sensitive_attrs = Vec::new();
         let mut l = ctx.lowerer(spec);
         for (entry, attr) in &attrs {
             let ty = attr.map(|a| &a.ty);
+            l.used_sensitive = false;
             if let Some(expr) = l.lower(&entry.value, ty, &entry.key) {
                 if attr.is_some() {
+                    if l.used_sensitive {
+                        sensitive_attrs.push(entry.key.clone());
+                    }
                     lowered.insert(entry.key.clone(), expr);
                 }
             }
         }
+        sensitive_attrs.sort();
         out.refs.append(&mut l.refs);
         let address = match key {
             Some(k) => addr.clone().with_key(k),
@@ -145,6 +151,7 @@ fn object<'s>(
             depends_on: meta.depends_on.clone(),
             lifecycle: meta.lifecycle.clone(),
             timeouts: meta.timeouts.clone(),
+            sensitive_attrs,
             span: header.clone(),
         };
         if !matches!(instances, Instances::Unknown) && schema.is_some() {

@@ -102,6 +102,11 @@ pub struct ResourceConfig {
     pub lifecycle: Lifecycle,
     /// Per-action timeouts in seconds (`create`, `update`, `upgrade`, `delete`, `read`).
     pub timeouts: BTreeMap<String, u64>,
+    /// Attributes set here whose value (or a part of it: a map entry, a list item, a piece of a
+    /// string) comes from something sensitive: a sensitive variable, or an attribute of another
+    /// resource or data source that its schema marks sensitive or that is itself built from one.
+    /// Sorted. Plans show them as `(sensitive)` and saved plans drop them, as schema-sensitive ones.
+    pub sensitive_attrs: Vec<String>,
     /// The `[resources.TYPE.NAME]` / `[data.TYPE.NAME]` header.
     pub span: Span,
 }
@@ -109,7 +114,7 @@ pub struct ResourceConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariableConfig {
     pub name: String,
-    /// The resolved value (default, then `--var-file`, `--var`, `CLUSTERFORM_VAR_name`).
+    /// The resolved value (default, then `--var`, `--var-file`, `CLUSTERFORM_VAR_name`; later wins).
     pub value: Value,
     pub description: String,
     pub sensitive: bool,
@@ -128,7 +133,8 @@ pub struct ProviderConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum BackendConfig {
-    /// Local files; `path` is the directory (default `state/` beside the stack's parent).
+    /// Local files; `path` is the directory, relative to the stack directory when relative
+    /// (default: `./state/`, relative to the working directory).
     Local {
         path: Option<PathBuf>,
     },

@@ -185,6 +185,7 @@ pub fn res(address: &str) -> Res {
         depends_on: Vec::new(),
         lifecycle: Lifecycle::default(),
         timeouts: BTreeMap::new(),
+        sensitive_attrs: Vec::new(),
         span: Span::default(),
     })
 }

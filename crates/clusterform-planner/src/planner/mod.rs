@@ -4,7 +4,7 @@
 mod resource;
 
 pub use resource::disruption;
-use resource::{prevent_destroy_error, sensitive_attrs};
+use resource::{prevent_destroy_error, sensitive_attrs, with_config_sensitive};
 
 use std::collections::{HashMap, HashSet};
 
@@ -333,7 +333,7 @@ impl<'a, 'g> Walk<'a, 'g> {
                 t.extend(rc.timeouts.iter().map(|(k, v)| (k.clone(), *v)));
                 t
             },
-            sensitive_attrs: sensitive_attrs(schema),
+            sensitive_attrs: with_config_sensitive(sensitive_attrs(schema), rc),
         };
         if addr.mode == Mode::Data {
             self.plan_read(rc, schema, desired, &mut change);

@@ -212,3 +212,14 @@ pub(super) fn sensitive_attrs(schema: &ResourceSchema) -> Vec<String> {
         .map(|a| a.name.clone())
         .collect()
 }
+
+/// The schema's sensitive attributes plus those the config builds from sensitive values (a
+/// sensitive variable, another object's sensitive attribute), in that order.
+pub(super) fn with_config_sensitive(mut names: Vec<String>, rc: &ResourceConfig) -> Vec<String> {
+    for n in &rc.sensitive_attrs {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    names
+}
