@@ -8,8 +8,8 @@ use miette::{LabeledSpan, NamedSource, SourceCode};
 
 pub use clusterform_model::Severity;
 
-use crate::source::SourceMap;
-use crate::types::Span;
+use crate::source::{SourceMap, SourceText};
+use crate::types::{SourceFile, Span};
 
 /// One problem found in a stack.
 #[derive(Debug, Clone)]
@@ -35,6 +35,21 @@ impl Diagnostic {
             snippet: None,
             source: None,
         }
+    }
+
+    /// An error at `span` (if any) with its snippet and source taken from `files`, for errors
+    /// found after loading (by the planner) about places in the stack's files.
+    pub fn located(message: impl Into<String>, span: Option<Span>, files: &[SourceFile]) -> Self {
+        let mut d = Diagnostic::error(message);
+        if let Some(span) = &span {
+            if let Some(f) = files.iter().find(|f| f.path == span.file) {
+                let text = SourceText::new(f.path.clone(), &f.text);
+                d.snippet = Some(text.snippet(span, span.line.to_string().len()));
+                d.source = Some(NamedSource::new(f.path.display().to_string(), text.text));
+            }
+        }
+        d.span = span;
+        d
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {

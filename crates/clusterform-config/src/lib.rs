@@ -152,6 +152,7 @@ pub fn load(
         providers,
         resources: objects.resources,
         data: objects.data,
+        for_each_blocks: objects.for_each_blocks,
         outputs,
         sha256: config_sha256(files),
     })

@@ -184,6 +184,43 @@ fn the_same_block_in_two_files_names_both() {
 }
 
 #[test]
+fn for_each_blocks_keep_their_lifecycle_even_without_instances() {
+    let block = |name: &str, each: &str| {
+        cluster(name).replacen(
+            "\nname",
+            &format!("\nfor_each = {each}\nlifecycle = {{ prevent_destroy = true }}\nname"),
+            1,
+        )
+    };
+    let c = ok(&format!(
+        "{PROVIDER}{}{}{}",
+        block("some", "[\"a\"]"),
+        block("none", "{}"),
+        cluster("single")
+    ));
+    let keys: Vec<String> = c.for_each_blocks.keys().map(|a| a.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "huawei_autopilot_cluster.none",
+            "huawei_autopilot_cluster.some"
+        ]
+    );
+    let gone = Address::managed("huawei_autopilot_cluster", "none").with_key("x");
+    let (lifecycle, span) = c.governing(&gone).expect("the block governs its lost keys");
+    assert!(lifecycle.prevent_destroy);
+    assert_eq!(
+        span.line,
+        c.for_each_blocks.values().next().unwrap().span.line
+    );
+    let single = Address::managed("huawei_autopilot_cluster", "single");
+    assert!(!c.governing(&single).unwrap().0.prevent_destroy);
+    assert!(c
+        .governing(&Address::managed("huawei_autopilot_cluster", "other"))
+        .is_none());
+}
+
+#[test]
 fn for_each_creates_keyed_instances() {
     let text = format!(
         "{PROVIDER}[resources.huawei_autopilot_cluster.c]\nfor_each = {{ a = {{ vpc = \"v-a\" }}, b = {{ vpc = \"v-b\" }} }}\n\

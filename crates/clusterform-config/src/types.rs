@@ -111,6 +111,18 @@ pub struct ResourceConfig {
     pub span: Span,
 }
 
+/// A managed `[resources.TYPE.NAME]` block with `for_each`, as declared. Its lifecycle still
+/// applies to instances that state holds but whose keys the config no longer lists (so
+/// `prevent_destroy` guards them), and its header is where plan errors about them point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockConfig {
+    /// The block's address, without an instance key.
+    pub address: Address,
+    pub lifecycle: Lifecycle,
+    /// The `[resources.TYPE.NAME]` header.
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariableConfig {
     pub name: String,
@@ -163,6 +175,8 @@ pub struct Config {
     pub resources: Vec<ResourceConfig>,
     /// Data-source instances, sorted by address.
     pub data: Vec<ResourceConfig>,
+    /// Managed blocks with `for_each` (even over an empty map), by block address.
+    pub for_each_blocks: BTreeMap<Address, BlockConfig>,
     pub outputs: BTreeMap<String, OutputConfig>,
     /// sha256 (hex) of the files: sorted by path, each hashed as path, NUL, text, NUL.
     pub sha256: String,
@@ -174,6 +188,28 @@ impl Config {
             .iter()
             .chain(self.data.iter())
             .find(|r| &r.address == addr)
+    }
+
+    /// The lifecycle and header that govern a managed instance: its own when the config declares
+    /// it, else those of the block it belongs to when only the instance is gone (its key left
+    /// `for_each`, or the block gained or lost `for_each`).
+    pub fn governing(&self, addr: &Address) -> Option<(&Lifecycle, &Span)> {
+        let find = |a: &Address| {
+            self.resources
+                .binary_search_by(|r| r.address.cmp(a))
+                .ok()
+                .and_then(|i| self.resources.get(i))
+                .map(|r| (&r.lifecycle, &r.span))
+        };
+        if let Some(found) = find(addr) {
+            return Some(found);
+        }
+        let block = addr.block();
+        match self.for_each_blocks.get(&block) {
+            Some(b) => Some((&b.lifecycle, &b.span)),
+            None if addr.key.is_some() => find(&block),
+            None => None,
+        }
     }
 }
 

@@ -18,6 +18,8 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_places;
+#[cfg(test)]
 mod tests_rules;
 #[cfg(test)]
 mod tests_sensitive;

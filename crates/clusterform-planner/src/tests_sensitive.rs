@@ -2,7 +2,6 @@
 //! sensitive variable (directly, nested in a map, interpolated, and through another resource)
 //! plans with those attributes hidden in every rendering and nulled in the redacted copy.
 
-use clusterform_config::{load, LoadOptions, SourceFile};
 use clusterform_model::{Action, Value};
 
 use crate::render::{redact_sensitive, render_human, render_json_string, render_markdown};
@@ -25,18 +24,7 @@ url = "https://x/?k=${test_cluster.prod.description}"
 "#;
 
 fn sensitive_plan() -> clusterform_model::Plan {
-    let files = [SourceFile {
-        path: "main.toml".into(),
-        text: STACK.into(),
-    }];
-    let opts = LoadOptions {
-        default_stack_name: "test".into(),
-        ..LoadOptions::default()
-    };
-    let cfg = match load(&files, &opts, &schemas()) {
-        Ok(c) => c,
-        Err(d) => panic!("stack loads:\n{}", d.render()),
-    };
+    let cfg = load_stack(STACK);
     let mut prod = cluster_state("test_cluster.prod", "prod", "v1.28");
     prod.attributes
         .insert("description".into(), Value::str("db password: old-secret"));

@@ -8,7 +8,7 @@ use resource::{prevent_destroy_error, sensitive_attrs, with_config_sensitive};
 
 use std::collections::{HashMap, HashSet};
 
-use clusterform_config::{ResourceConfig, Schemas};
+use clusterform_config::{Config, ResourceConfig, Schemas, Span};
 use clusterform_model::{
     Action, Address, AttrChange, Attrs, Change, DefaultHooks, Disruption, Mode, Plan, PlanHooks,
     PlanMode, ResourceSchema, ResourceState, Severity, Value, PLAN_FORMAT_VERSION,
@@ -88,12 +88,22 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanErrors> {
     for hooks in input.hooks.values() {
         for issue in hooks.check(&plan) {
             match issue.severity {
-                Severity::Error => errors.push(PlanError {
-                    kind: PlanErrorKind::Check,
-                    address: issue.address,
-                    message: issue.message,
-                    hint: issue.hint,
-                }),
+                Severity::Error => {
+                    let span = issue
+                        .address
+                        .as_ref()
+                        .and_then(|a| span_of(input.config, a));
+                    errors.push(
+                        PlanError {
+                            kind: PlanErrorKind::Check,
+                            address: issue.address,
+                            message: issue.message,
+                            hint: issue.hint,
+                            span: None,
+                        }
+                        .at(span),
+                    )
+                }
                 Severity::Warning => {
                     let mut text = match &issue.address {
                         Some(a) => format!("{a}: {}", issue.message),
@@ -159,14 +169,7 @@ impl<'a, 'g> Walk<'a, 'g> {
         for t in &opts.targets {
             let found = self.graph.select(t);
             if found.is_empty() {
-                self.errors.push(
-                    PlanError::new(
-                        PlanErrorKind::UnknownAddress,
-                        Some(t.clone()),
-                        "--target matches no resource in the config or state",
-                    )
-                    .with_hint("check the address with `clusterform state list`"),
-                );
+                self.errors.push(no_match("--target", t, self.input.config));
             }
             start.extend(found);
         }
@@ -176,14 +179,8 @@ impl<'a, 'g> Walk<'a, 'g> {
     fn check_replace_flags(&mut self) {
         for r in &self.input.options.replace {
             if self.graph.select(r).is_empty() {
-                self.errors.push(
-                    PlanError::new(
-                        PlanErrorKind::UnknownAddress,
-                        Some(r.clone()),
-                        "--replace matches no resource in the config or state",
-                    )
-                    .with_hint("check the address with `clusterform state list`"),
-                );
+                self.errors
+                    .push(no_match("--replace", r, self.input.config));
             }
         }
     }
@@ -216,6 +213,15 @@ impl<'a, 'g> Walk<'a, 'g> {
                     .get(addr)
                     .filter(|r| r.address.mode == Mode::Managed)
                 {
+                    // An instance whose block is still declared (only its key left `for_each`)
+                    // keeps the block's protection.
+                    if let Some((lifecycle, span)) = self.input.config.governing(addr) {
+                        if lifecycle.prevent_destroy {
+                            let what = "delete: it is no longer in the config";
+                            self.errors
+                                .push(prevent_destroy_error(addr, what).at(Some(span)));
+                        }
+                    }
                     let change = self.delete_change(rs, Some(REASON_NOT_IN_CONFIG));
                     self.changes.insert(n, change);
                 }
@@ -234,9 +240,10 @@ impl<'a, 'g> Walk<'a, 'g> {
             return;
         };
         let change = self.delete_change(rs, None);
-        if let Some(rc) = self.configs.get(addr) {
-            if rc.lifecycle.prevent_destroy {
-                self.errors.push(prevent_destroy_error(addr, "destroy"));
+        if let Some((lifecycle, span)) = self.input.config.governing(addr) {
+            if lifecycle.prevent_destroy {
+                self.errors
+                    .push(prevent_destroy_error(addr, "destroy").at(Some(span)));
             }
         }
         self.changes.insert(n, change);
@@ -281,13 +288,18 @@ impl<'a, 'g> Walk<'a, 'g> {
             let v = match self.values.eval(&e.value) {
                 Ok(v) => v,
                 Err(missing) => {
-                    self.errors.push(PlanError::new(
-                        PlanErrorKind::UnknownAddress,
-                        Some(rc.address.clone()),
-                        format!(
-                            "attribute `{k}` refers to `{missing}`, which has no planned value"
-                        ),
-                    ));
+                    self.errors.push(
+                        PlanError::new(
+                            PlanErrorKind::UnknownAddress,
+                            Some(rc.address.clone()),
+                            format!(
+                                "attribute `{k}` refers to `{missing}`, which has no planned value"
+                            ),
+                        )
+                        .at(Some(&e.span)
+                            .filter(|s| **s != Span::default())
+                            .or(Some(&rc.span))),
+                    );
                     Value::Unknown
                 }
             };
@@ -308,7 +320,8 @@ impl<'a, 'g> Walk<'a, 'g> {
                         rc.provider, addr.type_name
                     ),
                 )
-                .with_hint("check the type name and that the provider is configured"),
+                .with_hint("check the type name and that the provider is configured")
+                .at(Some(&rc.span)),
             );
             self.values.insert_unknown(addr.clone());
             return;
@@ -342,4 +355,33 @@ impl<'a, 'g> Walk<'a, 'g> {
         }
         self.changes.insert(n, change);
     }
+}
+
+/// Where the config declares `addr` (or the block it belongs to), for errors about it.
+fn span_of<'c>(config: &'c Config, addr: &Address) -> Option<&'c Span> {
+    if let Some((_, span)) = config.governing(addr) {
+        return Some(span);
+    }
+    config
+        .resources
+        .iter()
+        .chain(&config.data)
+        .find(|r| {
+            r.address.mode == addr.mode
+                && r.address.type_name == addr.type_name
+                && r.address.name == addr.name
+        })
+        .map(|r| &r.span)
+}
+
+/// A `--target` or `--replace` address that selects nothing; it points at the block when the
+/// config declares the block but not the instance.
+fn no_match(flag: &str, addr: &Address, config: &Config) -> PlanError {
+    PlanError::new(
+        PlanErrorKind::UnknownAddress,
+        Some(addr.clone()),
+        format!("{flag} matches no resource in the config or state"),
+    )
+    .with_hint("check the address with `clusterform state list`")
+    .at(span_of(config, addr))
 }
