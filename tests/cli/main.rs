@@ -6,5 +6,6 @@ mod commands;
 mod crash;
 mod e2e;
 mod emulator;
+mod foundation;
 mod harness;
 mod offline;
