@@ -230,7 +230,7 @@ impl Lowerer<'_, '_> {
                     }
                     _ => Some(Expr::Literal(v)),
                 },
-                Resolved::Ref(r) => Some(Expr::Ref(r)),
+                Resolved::Ref(r) => Some(Expr::Ref(Box::new(r))),
             };
         }
         if let (Some(t), false) = (ty, accepts_string) {

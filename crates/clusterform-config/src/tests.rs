@@ -78,7 +78,7 @@ fn full_stack_lowers() {
     };
     assert_eq!(
         addon.attrs["cluster_id"].value,
-        Expr::Ref(cluster_ref.clone())
+        Expr::Ref(Box::new(cluster_ref.clone()))
     );
     let Expr::Map(values) = &addon.attrs["values"].value else {
         panic!("values should stay a map with a reference")
@@ -107,7 +107,10 @@ fn full_stack_lowers() {
     assert_eq!(cluster.timeouts["upgrade"], 5400);
     assert_eq!((cluster.span.line, cluster.span.col), (22, 1));
     assert_eq!(c.data.len(), 1);
-    assert_eq!(c.outputs["cluster_id"].value.value, Expr::Ref(cluster_ref));
+    assert_eq!(
+        c.outputs["cluster_id"].value.value,
+        Expr::Ref(Box::new(cluster_ref))
+    );
     assert_eq!(
         c.sha256,
         crate::config_sha256(&files(&[("main.toml", FULL)]))

@@ -2,7 +2,8 @@
 //! already substituted; the only references left in expressions point at resources and data sources.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clusterform_model::{Address, ProviderSchema, Value};
 
@@ -13,14 +14,28 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// A location in a stack file: 1-based line and column plus the byte range.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A location in a stack file: 1-based line and column plus the byte range. The file's path is
+/// shared by every span into it (a stack holds one span per attribute of every instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: u32,
     pub col: u32,
     pub start: usize,
     pub end: usize,
+}
+
+impl Default for Span {
+    /// No place: an empty path, line and column 0.
+    fn default() -> Self {
+        Span {
+            file: Arc::from(Path::new("")),
+            line: 0,
+            col: 0,
+            start: 0,
+            end: 0,
+        }
+    }
 }
 
 /// A value with where it was written.
@@ -50,8 +65,9 @@ pub enum TemplatePart {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Literal(Value),
-    /// `"${x.y.z}"` alone: takes the referenced value with its type.
-    Ref(Reference),
+    /// `"${x.y.z}"` alone: takes the referenced value with its type. Boxed, so the common
+    /// literal case keeps `Expr` small (a stack holds one per attribute of every instance).
+    Ref(Box<Reference>),
     /// `"a-${x.y.z}-b"`: always a string.
     Template(Vec<TemplatePart>),
     List(Vec<Spanned<Expr>>),

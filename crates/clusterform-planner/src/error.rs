@@ -169,7 +169,7 @@ mod tests {
             text: "[stack]\nname = \"x\"\n\n[resources.t.a]\nname = \"a\"\n".into(),
         }];
         let span = Span {
-            file: "stack/main.toml".into(),
+            file: std::path::Path::new("stack/main.toml").into(),
             line: 4,
             col: 1,
             start: 20,

@@ -167,7 +167,7 @@ pub fn reference(target: &str, attr: &str) -> Reference {
 }
 
 pub fn rf(target: &str, attr: &str) -> Expr {
-    Expr::Ref(reference(target, attr))
+    Expr::Ref(Box::new(reference(target, attr)))
 }
 
 pub fn template(parts: Vec<TemplatePart>) -> Expr {

@@ -50,22 +50,14 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanErrors> {
     }
 
     let outputs = evaluate_outputs(input.config, input.refreshed, &w.values, input.options.mode);
-    // Creates, updates and reads in dependency order; deletes last, dependents first. A managed
-    // change's `after` is moved out of the planned values rather than copied twice during the walk.
-    let mut changes = Vec::with_capacity(w.changes.len());
-    for n in &order {
-        if w.changes.get(n).is_some_and(|c| c.action != Action::Delete) {
-            if let Some(mut c) = w.changes.remove(n) {
-                if c.after.is_none() {
-                    c.after = w.values.take(&c.address);
-                }
-                changes.push(c);
-            }
+    // A managed change's `after` is moved out of the planned values rather than copied twice
+    // during the walk.
+    for c in w.changes.iter_mut() {
+        if c.action != Action::Delete && c.after.is_none() {
+            c.after = w.values.take(&c.address);
         }
     }
-    for n in &reverse {
-        changes.extend(w.changes.remove(n));
-    }
+    let changes = in_plan_order(std::mem::take(&mut w.changes), &w.walked, &order, &reverse);
     let prior = input.prior;
     let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -128,7 +120,11 @@ struct Walk<'a, 'g> {
     graph: &'g DepGraph,
     configs: HashMap<&'a Address, &'a ResourceConfig>,
     values: PlannedValues,
-    changes: HashMap<NodeIndex, Change>,
+    /// Changes in the order they were planned, with their nodes in `walked`: a `Vec` sized once
+    /// and put in plan order in place, as a map of large `Change`s and a second `Vec` to sort
+    /// them into showed up in the peak memory of big plans.
+    changes: Vec<Change>,
+    walked: Vec<NodeIndex>,
     errors: Vec<PlanError>,
     warnings: Vec<String>,
 }
@@ -148,7 +144,8 @@ impl<'a, 'g> Walk<'a, 'g> {
             graph,
             configs,
             values,
-            changes: HashMap::new(),
+            changes: Vec::with_capacity(graph.len()),
+            walked: Vec::with_capacity(graph.len()),
             errors: Vec::new(),
             warnings: Vec::new(),
         }
@@ -183,6 +180,12 @@ impl<'a, 'g> Walk<'a, 'g> {
                     .push(no_match("--replace", r, self.input.config));
             }
         }
+    }
+
+    /// Each node is planned once, so each gets at most one change.
+    fn record(&mut self, n: NodeIndex, change: Change) {
+        self.changes.push(change);
+        self.walked.push(n);
     }
 
     fn schema(&self, provider: &str, addr: &Address) -> Option<&'a ResourceSchema> {
@@ -223,7 +226,7 @@ impl<'a, 'g> Walk<'a, 'g> {
                         }
                     }
                     let change = self.delete_change(rs, Some(REASON_NOT_IN_CONFIG));
-                    self.changes.insert(n, change);
+                    self.record(n, change);
                 }
             }
         }
@@ -246,7 +249,7 @@ impl<'a, 'g> Walk<'a, 'g> {
                     .push(prevent_destroy_error(addr, "destroy").at(Some(span)));
             }
         }
-        self.changes.insert(n, change);
+        self.record(n, change);
     }
 
     fn delete_change(&self, rs: &ResourceState, reason: Option<&str>) -> Change {
@@ -353,7 +356,7 @@ impl<'a, 'g> Walk<'a, 'g> {
         } else {
             self.plan_managed(rc, schema, &desired, &mut change);
         }
-        self.changes.insert(n, change);
+        self.record(n, change);
     }
 }
 
@@ -384,4 +387,77 @@ fn no_match(flag: &str, addr: &Address, config: &Config) -> PlanError {
     )
     .with_hint("check the address with `clusterform state list`")
     .at(span_of(config, addr))
+}
+
+/// Creates, updates and reads in dependency order, then deletes dependents first: `changes`
+/// (planned at the nodes `walked`) rearranged in place.
+fn in_plan_order(
+    mut changes: Vec<Change>,
+    walked: &[NodeIndex],
+    order: &[NodeIndex],
+    reverse: &[NodeIndex],
+) -> Vec<Change> {
+    let position = |list: &[NodeIndex]| {
+        let mut pos = vec![usize::MAX; list.len()];
+        for (i, n) in list.iter().enumerate() {
+            if let Some(p) = pos.get_mut(n.index()) {
+                *p = i;
+            }
+        }
+        pos
+    };
+    let (in_order, in_reverse) = (position(order), position(reverse));
+    let mut keys: Vec<(bool, usize, usize)> = changes
+        .iter()
+        .zip(walked)
+        .enumerate()
+        .map(|(i, (c, n))| {
+            let delete = c.action == Action::Delete;
+            let list = if delete { &in_reverse } else { &in_order };
+            (
+                delete,
+                list.get(n.index()).copied().unwrap_or(usize::MAX),
+                i,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    let source: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    permute(&mut changes, source);
+    changes
+}
+
+/// Rearranges `items` so that item `i` is the one that was at `source[i]` (a permutation), by
+/// following its cycles with swaps.
+fn permute<T>(items: &mut [T], mut source: Vec<usize>) {
+    for start in 0..source.len() {
+        let mut here = start;
+        loop {
+            let from = source[here];
+            source[here] = here;
+            if from == start || from == here {
+                break;
+            }
+            items.swap(here, from);
+            here = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_follows_cycles() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut items, vec![2, 0, 1, 3, 4]);
+        assert_eq!(items, ['c', 'a', 'b', 'd', 'e']);
+        let mut items = vec![1, 2, 3, 4];
+        permute(&mut items, vec![3, 2, 1, 0]);
+        assert_eq!(items, [4, 3, 2, 1]);
+        let mut empty: Vec<u8> = Vec::new();
+        permute(&mut empty, Vec::new());
+        assert!(empty.is_empty());
+    }
 }
