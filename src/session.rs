@@ -345,21 +345,9 @@ pub fn make_plan(
         options,
     })
     .map_err(|errs| {
-        let text: Vec<String> = errs
-            .errors
-            .iter()
-            .map(|e| {
-                let mut s = match &e.address {
-                    Some(a) => format!("{a}: {}", e.message),
-                    None => e.message.clone(),
-                };
-                if let Some(h) = &e.hint {
-                    s.push_str(&format!("\n  hint: {h}"));
-                }
-                s
-            })
-            .collect();
-        anyhow!("the plan has {} error(s):\n{}", text.len(), text.join("\n"))
+        // The stack's files again, only for the snippets under each error's place.
+        let files = crate::stack::read_files(&stack.dir).unwrap_or_default();
+        anyhow!("{}", errs.render(&files))
     })
 }
 

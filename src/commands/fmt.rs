@@ -22,7 +22,7 @@ pub fn run(args: &FmtArgs, ui: &Ui) -> Result<Outcome> {
     let mut failed = false;
     for path in &files {
         let src = stack::read_source(path)?;
-        match clusterform_config::format_source(&src.text) {
+        match clusterform_config::format_source(&src) {
             Ok(formatted) if formatted != src.text => {
                 if !args.check {
                     write_atomic(path, &formatted)?;
@@ -31,7 +31,7 @@ pub fn run(args: &FmtArgs, ui: &Ui) -> Result<Outcome> {
             }
             Ok(_) => {}
             Err(diags) => {
-                // Diagnostics carry no file name here: the formatter only sees text.
+                // Each diagnostic names the file, line and column again, under its snippet.
                 output::error(
                     ui,
                     &format!("cannot format {}:\n{}", path.display(), diags.render()),

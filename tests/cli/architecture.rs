@@ -53,30 +53,17 @@ fn single_owner(dep: &str) -> Option<fn(&str) -> bool> {
         "reqwest" => Some(|p| p.starts_with("clusterform-client-")),
         "axum" | "axum-core" => Some(|p| p == "clusterform-emulator"),
         "clap" | "anyhow" => Some(|p| p == "clusterform"),
-        "tokio-postgres" | "postgres" | "sqlx" => Some(|p| p == "clusterform-state-pg"),
+        "tokio-postgres" | "postgres" | "sqlx" | "diesel" | "deadpool-postgres"
+        | "bb8-postgres" => Some(|p| p == "clusterform-state-pg"),
         _ => None,
     }
 }
 
-#[test]
-fn crate_edges_follow_design() {
-    let out = Command::new(env!("CARGO"))
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo metadata runs");
-    assert!(
-        out.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+/// The strict in-memory provider: engine tests only, never shipped code.
+const TEST_PROVIDER: &str = "clusterform-testprovider";
+
+/// Every violation of the rules in `cargo metadata` output.
+fn problems(meta: &serde_json::Value) -> Vec<String> {
     let packages = meta["packages"].as_array().expect("packages");
     let workspace: BTreeSet<String> = packages
         .iter()
@@ -88,6 +75,11 @@ fn crate_edges_follow_design() {
         let name = p["name"].as_str().unwrap_or_default();
         for d in p["dependencies"].as_array().into_iter().flatten() {
             let dep = d["name"].as_str().unwrap_or_default();
+            if dep == TEST_PROVIDER && d["kind"].as_str() != Some("dev") {
+                problems.push(format!(
+                    "{name} must depend on {dep} only as a dev-dependency (ARCHITECTURE.md)"
+                ));
+            }
             if workspace.contains(dep) {
                 if name == "clusterform" {
                     continue; // the CLI may use every library
@@ -110,9 +102,63 @@ fn crate_edges_follow_design() {
             }
         }
     }
+    problems
+}
+
+#[test]
+fn crate_edges_follow_design() {
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata is JSON");
+    let problems = problems(&meta);
     assert!(
         problems.is_empty(),
         "architecture violations:\n{}",
         problems.join("\n")
+    );
+}
+
+#[test]
+fn rules_catch_a_shipped_test_provider_and_stray_postgres_clients() {
+    let dep = |name: &str, kind: Option<&str>| serde_json::json!({ "name": name, "kind": kind });
+    let meta = serde_json::json!({ "packages": [
+        { "name": "clusterform-testprovider", "dependencies": [] },
+        { "name": "clusterform-executor", "dependencies": [
+            dep(TEST_PROVIDER, Some("dev")),
+        ] },
+        { "name": "clusterform", "dependencies": [
+            dep(TEST_PROVIDER, None),
+            dep("sqlx", None),
+        ] },
+        { "name": "clusterform-state", "dependencies": [
+            dep("diesel", None),
+            dep("deadpool-postgres", Some("dev")),
+            dep("bb8-postgres", None),
+        ] },
+        { "name": "clusterform-state-pg", "dependencies": [dep("tokio-postgres", None)] },
+    ] });
+    assert_eq!(
+        problems(&meta),
+        vec![
+            "clusterform must depend on clusterform-testprovider only as a dev-dependency (ARCHITECTURE.md)",
+            "clusterform must not depend on sqlx: it has a single owner (DESIGN §2)",
+            "clusterform-state must not depend on diesel: it has a single owner (DESIGN §2)",
+            "clusterform-state must not depend on deadpool-postgres: it has a single owner (DESIGN §2)",
+            "clusterform-state must not depend on bb8-postgres: it has a single owner (DESIGN §2)",
+        ]
     );
 }

@@ -6,6 +6,7 @@ mod commands;
 mod crash;
 mod e2e;
 mod emulator;
+mod foundation;
 mod harness;
 mod locks;
 mod offline;

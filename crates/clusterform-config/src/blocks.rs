@@ -10,6 +10,7 @@ use crate::collect::{Block, Collected};
 use crate::ctx::{names, Ctx, ScopeSpec};
 use crate::lower::RefUse;
 use crate::raw::RawKind;
+use crate::sensitivity;
 use crate::suggest;
 use crate::types::{BackendConfig, Expr, OutputConfig, ProviderConfig};
 
@@ -208,13 +209,13 @@ pub(crate) fn outputs(
         let mut value = None;
         let mut description = String::new();
         let mut sensitive = false;
-        let mut used_sensitive = false;
+        let mut sensitive_via = None;
         for e in block.entries() {
             match (e.key.as_str(), &e.value.kind) {
                 ("value", _) => {
                     let mut l = ctx.lowerer(ScopeSpec::default());
                     value = l.lower(&e.value, None, &format!("outputs.{name}.value"));
-                    used_sensitive = l.used_sensitive;
+                    sensitive_via = l.sensitive_via.take();
                     refs.append(&mut l.refs);
                 }
                 ("description", RawKind::Str { text, .. }) => description = text.clone(),
@@ -228,9 +229,12 @@ pub(crate) fn outputs(
             let at = block.span(ctx.sources);
             ctx.sink.at(&at, format!("output `{name}` has no `value`"));
         }
-        // An output built from a sensitive variable is sensitive whatever it says.
         if let Some(value) = value {
-            let sensitive = sensitive || used_sensitive;
+            // Showing a secret must be asked for: references to sensitive attributes are checked
+            // once every block is known (`sensitivity.rs`).
+            if let (false, Some(via)) = (sensitive, &sensitive_via) {
+                sensitivity::report_output(&mut ctx.sink, name, &value.span, via);
+            }
             out.insert(
                 name.clone(),
                 OutputConfig {
@@ -354,8 +358,18 @@ mod tests {
 
     #[test]
     fn outputs() {
-        let c = ok("[variables.s]\ndefault = \"x\"\nsensitive = true\n\n[outputs.o]\nvalue = \"${var.s}\"\n");
+        let var = "[variables.s]\ndefault = \"x\"\nsensitive = true\n\n[outputs.o]\nvalue = \"${var.s}\"\n";
+        let c = ok(&format!("{var}sensitive = true\n"));
         assert!(c.outputs["o"].sensitive);
+        let d = one_error(var);
+        assert_eq!(
+            (d.message.as_str(), d.hint.as_deref()),
+            (
+                "output `o` refers to the sensitive value `var.s`",
+                Some("add `sensitive = true` to the output")
+            )
+        );
+        assert_eq!(d.span.map(|s| (s.line, s.col)), Some((6, 9)));
         assert_eq!(
             errors("[outputs.o]\ndescription = \"d\"\n"),
             vec!["output `o` has no `value`"]

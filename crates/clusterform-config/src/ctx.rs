@@ -48,6 +48,7 @@ impl Ctx<'_> {
             scope,
             refs: Vec::new(),
             used_sensitive: false,
+            sensitive_via: None,
         }
     }
 

@@ -8,8 +8,8 @@ use miette::{LabeledSpan, NamedSource, SourceCode};
 
 pub use clusterform_model::Severity;
 
-use crate::source::SourceMap;
-use crate::types::Span;
+use crate::source::{SourceMap, SourceText};
+use crate::types::{SourceFile, Span};
 
 /// One problem found in a stack.
 #[derive(Debug, Clone)]
@@ -35,6 +35,21 @@ impl Diagnostic {
             snippet: None,
             source: None,
         }
+    }
+
+    /// An error at `span` (if any) with its snippet and source taken from `files`, for errors
+    /// found after loading (by the planner) about places in the stack's files.
+    pub fn located(message: impl Into<String>, span: Option<Span>, files: &[SourceFile]) -> Self {
+        let mut d = Diagnostic::error(message);
+        if let Some(span) = &span {
+            if let Some(f) = files.iter().find(|f| f.path.as_path() == &*span.file) {
+                let text = SourceText::new(f.path.clone(), &f.text);
+                d.snippet = Some(text.snippet(span, span.line.to_string().len()));
+                d.source = Some(NamedSource::new(f.path.display().to_string(), text.text));
+            }
+        }
+        d.span = span;
+        d
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -91,7 +106,7 @@ impl Diagnostic {
 
     fn sort_key(&self) -> (Option<&std::path::Path>, u32, u32) {
         match &self.span {
-            Some(s) => (Some(s.file.as_path()), s.line, s.col),
+            Some(s) => (Some(&*s.file), s.line, s.col),
             None => (None, 0, 0),
         }
     }
@@ -187,7 +202,7 @@ impl miette::Diagnostic for Diagnostics {
 }
 
 /// A diagnostic's identity for de-duplication: its place (file, byte range) and message.
-type SeenKey = (Option<(std::path::PathBuf, usize, usize)>, String);
+type SeenKey = (Option<(Arc<std::path::Path>, usize, usize)>, String);
 
 /// Collects diagnostics during a load, filling in snippets from the source map at the end.
 #[derive(Debug, Default)]

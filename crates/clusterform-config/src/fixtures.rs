@@ -117,3 +117,8 @@ fn syntax_error_stack() {
 fn valid_stack() {
     insta::assert_snapshot!("valid", run("valid"));
 }
+
+#[test]
+fn sensitive_stack() {
+    insta::assert_snapshot!("sensitive", run("sensitive"));
+}

@@ -9,18 +9,17 @@ use toml_edit::{Array, DocumentMut, ImDocument, InlineTable, Item, RawString, Ta
 use crate::diagnostic::{Diagnostics, Sink};
 use crate::raw;
 use crate::source::SourceMap;
+use crate::types::SourceFile;
 
-/// The path diagnostics of [`format_source`] carry: the formatter sees only text.
-const INPUT: &str = "<input>";
-
-/// Formats one file's text canonically, or reports why it is not valid TOML.
-pub fn format_source(text: &str) -> Result<String, Diagnostics> {
+/// Formats one file's text canonically, or reports why it is not valid TOML (at the file's path).
+pub fn format_source(file: &SourceFile) -> Result<String, Diagnostics> {
+    let text = file.text.as_str();
     let mut doc: DocumentMut = match text.parse() {
         Ok(d) => d,
         Err(e) => {
             let e: toml_edit::TomlError = e;
             let mut sources = SourceMap::default();
-            let id = sources.add(INPUT.into(), text);
+            let id = sources.add(file.path.clone(), text);
             let mut sink = Sink::default();
             sink.at(
                 &sources.span(id, e.span().unwrap_or(0..0)),
@@ -306,18 +305,26 @@ fn same_values(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Formats `text` as the file `stack/main.toml`.
+    fn fmt(text: &str) -> Result<String, Diagnostics> {
+        format_source(&SourceFile {
+            path: "stack/main.toml".into(),
+            text: text.to_string(),
+        })
+    }
+
     const MESSY: &str = "# head comment\n\n\n[stack]\nname=\"x\"   \n  # indented comment\n  version  =   \"v1\"  # trailing   \n\n\n\n[resources.huawei_autopilot_cluster.a]\ntags={a=1,b=\"x\"}\nlist=[1,2,  3]\nmulti = [\n  \"a\", # first\n  \"b\",\n]\ntext = \"\"\"\nline with trailing   \nend\"\"\"\n[outputs.o]\na.b = 1\nvalue=\"${x}\"\n# end comment   \n\n\n";
 
     const CANONICAL: &str = "# head comment\n\n[stack]\nname = \"x\"\n# indented comment\nversion = \"v1\"  # trailing\n\n[resources.huawei_autopilot_cluster.a]\ntags = { a = 1, b = \"x\" }\nlist = [1, 2, 3]\nmulti = [\n  \"a\", # first\n  \"b\",\n]\ntext = \"\"\"\nline with trailing   \nend\"\"\"\n\n[outputs.o]\na.b = 1\nvalue = \"${x}\"\n# end comment\n";
 
     #[test]
     fn canonical_layout_keeps_comments_and_multiline_strings() {
-        assert_eq!(format_source(MESSY).unwrap(), CANONICAL);
+        assert_eq!(fmt(MESSY).unwrap(), CANONICAL);
     }
 
     #[test]
     fn formatting_is_idempotent_and_keeps_values() {
-        assert_eq!(format_source(CANONICAL).unwrap(), CANONICAL);
+        assert_eq!(fmt(CANONICAL).unwrap(), CANONICAL);
         for text in [
             MESSY,
             "a=1",
@@ -326,24 +333,21 @@ mod tests {
             "[a]\n[b]\nx=1\n[[c]]\ny=2\n[[c]]\ny=3\n",
             "x = 'lit'\n[t.u]\nk = {}\n",
         ] {
-            let once = format_source(text).unwrap();
-            assert_eq!(format_source(&once).unwrap(), once, "{text:?}");
+            let once = fmt(text).unwrap();
+            assert_eq!(fmt(&once).unwrap(), once, "{text:?}");
             assert!(same_values(text, &once), "{text:?}");
             assert!(
                 once.is_empty() || once.ends_with('\n') && !once.ends_with("\n\n"),
                 "{once:?}"
             );
         }
-        assert_eq!(format_source("a=1").unwrap(), "a = 1\n");
-        assert_eq!(
-            format_source("[a]\n[b]\nx=1\n").unwrap(),
-            "[a]\n\n[b]\nx = 1\n"
-        );
+        assert_eq!(fmt("a=1").unwrap(), "a = 1\n");
+        assert_eq!(fmt("[a]\n[b]\nx=1\n").unwrap(), "[a]\n\n[b]\nx = 1\n");
     }
 
     #[test]
     fn invalid_toml_is_a_diagnostic() {
-        let err = format_source("a = 1\nb = = 2\n").unwrap_err();
+        let err = fmt("a = 1\nb = = 2\n").unwrap_err();
         assert_eq!(err.len(), 1);
         let d = &err.0[0];
         assert!(d.message.starts_with("invalid TOML"), "{}", d.message);
@@ -351,8 +355,13 @@ mod tests {
             d.span
                 .as_ref()
                 .map(|s| (s.file.display().to_string(), s.line)),
-            Some(("<input>".to_string(), 2))
+            Some(("stack/main.toml".to_string(), 2))
         );
         assert!(d.render().contains("2 | b = = 2"));
+        assert!(
+            d.render().contains(" --> stack/main.toml:2:"),
+            "{}",
+            d.render()
+        );
     }
 }

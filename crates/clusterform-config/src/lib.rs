@@ -16,6 +16,7 @@ mod meta;
 mod raw;
 mod refs;
 mod resources;
+mod sensitivity;
 mod source;
 mod suggest;
 mod template;
@@ -118,7 +119,7 @@ pub fn load(
     let stack_name = blocks::stack_name(&mut ctx, &col);
     let backend = blocks::backend(&mut ctx, &col);
     let mut providers = blocks::providers(&mut ctx, &col);
-    let objects = resources::objects(&mut ctx, &col);
+    let mut objects = resources::objects(&mut ctx, &col);
     let (outputs, output_refs) = blocks::outputs(&mut ctx, &col);
 
     let mut checker = refs::Checker::new(&mut ctx, &objects);
@@ -128,6 +129,7 @@ pub fn load(
     for cycle in graph::cycles(&edges, &objects.order) {
         report_cycle(&mut ctx.sink, &cycle);
     }
+    sensitivity::apply(&mut ctx, &mut objects, &edges, &outputs);
 
     if !ctx.sink.is_empty() {
         return Err(ctx.sink.finish(&sources));
@@ -150,6 +152,7 @@ pub fn load(
         providers,
         resources: objects.resources,
         data: objects.data,
+        for_each_blocks: objects.for_each_blocks,
         outputs,
         sha256: config_sha256(files),
     })

@@ -60,6 +60,8 @@ pub(crate) struct Lowerer<'a, 's> {
     pub refs: Vec<RefUse>,
     /// A sensitive variable or the environment was substituted since this was last reset.
     pub used_sensitive: bool,
+    /// The first sensitive variable substituted since this was last reset (`var.NAME`).
+    pub sensitive_via: Option<String>,
 }
 
 impl Lowerer<'_, '_> {
@@ -228,7 +230,7 @@ impl Lowerer<'_, '_> {
                     }
                     _ => Some(Expr::Literal(v)),
                 },
-                Resolved::Ref(r) => Some(Expr::Ref(r)),
+                Resolved::Ref(r) => Some(Expr::Ref(Box::new(r))),
             };
         }
         if let (Some(t), false) = (ty, accepts_string) {
@@ -306,7 +308,11 @@ impl Lowerer<'_, '_> {
                     }
                     return None;
                 };
-                self.used_sensitive |= slot.sensitive;
+                if slot.sensitive {
+                    self.used_sensitive = true;
+                    self.sensitive_via
+                        .get_or_insert_with(|| dotted("var", name, &[]));
+                }
                 let value = slot.value.as_ref()?;
                 let via = dotted("var", name, path);
                 let v = self.index(value, path, at, &format!("variable `{name}`"))?;

@@ -215,6 +215,17 @@ pub(crate) fn instances(ctx: &mut Ctx<'_>, block: Block<'_>) -> Instances {
     let Some(expr) = l.lower(&e.value, None, "for_each") else {
         return Instances::Unknown;
     };
+    // Instance keys appear in every address, plan and state: they cannot be secret.
+    if let Some(via) = l.sensitive_via.take() {
+        let at = ctx.value_span(e);
+        let hint = "use a variable that is not sensitive for `for_each`, and refer to the secret inside the block";
+        ctx.sink.at_hint(
+            &at,
+            format!("`for_each` cannot use the sensitive value `{via}`: instance keys are shown in plans and state"),
+            Some(hint.into()),
+        );
+        return Instances::Unknown;
+    }
     match expr.value {
         Expr::Literal(Value::Map(m)) => Instances::Keys(m),
         Expr::Literal(Value::List(l)) if l.iter().all(|v| v.as_str().is_some()) => Instances::Keys(

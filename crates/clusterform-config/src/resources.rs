@@ -14,7 +14,7 @@ use crate::lower::RefUse;
 use crate::meta::{self, Instances, META_KEYS};
 use crate::raw::Entry;
 use crate::suggest;
-use crate::types::{ResourceConfig, Span, Spanned};
+use crate::types::{BlockConfig, ResourceConfig, Span, Spanned};
 
 /// What references need to know about a declared block.
 #[derive(Debug)]
@@ -40,6 +40,8 @@ pub(crate) struct Objects<'s> {
     pub deps: Vec<(usize, Spanned<Address>)>,
     /// Providers used by some block, with the first block's header (for implicit configs).
     pub used_providers: BTreeMap<String, Span>,
+    /// Managed blocks with a valid `for_each`.
+    pub for_each_blocks: BTreeMap<Address, BlockConfig>,
 }
 
 pub(crate) fn objects<'s>(ctx: &mut Ctx<'s>, col: &Collected<'_>) -> Objects<'s> {
@@ -124,15 +126,21 @@ fn object<'s>(
             _ => None,
         };
         let mut lowered = BTreeMap::new();
+        let mut sensitive_attrs = Vec::new();
         let mut l = ctx.lowerer(spec);
         for (entry, attr) in &attrs {
             let ty = attr.map(|a| &a.ty);
+            l.used_sensitive = false;
             if let Some(expr) = l.lower(&entry.value, ty, &entry.key) {
                 if attr.is_some() {
+                    if l.used_sensitive {
+                        sensitive_attrs.push(entry.key.clone());
+                    }
                     lowered.insert(entry.key.clone(), expr);
                 }
             }
         }
+        sensitive_attrs.sort();
         out.refs.append(&mut l.refs);
         let address = match key {
             Some(k) => addr.clone().with_key(k),
@@ -145,6 +153,7 @@ fn object<'s>(
             depends_on: meta.depends_on.clone(),
             lifecycle: meta.lifecycle.clone(),
             timeouts: meta.timeouts.clone(),
+            sensitive_attrs,
             span: header.clone(),
         };
         if !matches!(instances, Instances::Unknown) && schema.is_some() {
@@ -153,6 +162,16 @@ fn object<'s>(
                 Mode::Data => out.data.push(config),
             }
         }
+    }
+    if let (Instances::Keys(_), Mode::Managed, Some(_)) = (&instances, addr.mode, schema) {
+        out.for_each_blocks.insert(
+            addr.clone(),
+            BlockConfig {
+                address: addr.clone(),
+                lifecycle: meta.lifecycle.clone(),
+                span: header.clone(),
+            },
+        );
     }
     out.deps
         .extend(meta.depends_on.into_iter().map(|d| (index, d)));

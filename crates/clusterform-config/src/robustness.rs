@@ -144,9 +144,13 @@ fn mutated_stacks_never_panic_and_errors_have_places() {
                     assert!(!d.render().is_empty());
                 }
             }
-            if let Ok(formatted) = format_source(&files[which].text) {
+            if let Ok(formatted) = format_source(&files[which]) {
+                let again = SourceFile {
+                    path: files[which].path.clone(),
+                    text: formatted.clone(),
+                };
                 assert_eq!(
-                    format_source(&formatted).ok().as_deref(),
+                    format_source(&again).ok().as_deref(),
                     Some(formatted.as_str()),
                     "{:?}",
                     files[which].text

@@ -2,7 +2,7 @@
 //! with a caret under a span, for diagnostics.
 
 use std::ops::Range;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::types::Span;
@@ -13,7 +13,7 @@ pub(crate) type FileId = usize;
 /// One file's text with the byte offset of each line start.
 #[derive(Debug)]
 pub(crate) struct SourceText {
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     pub text: Arc<str>,
     line_starts: Vec<usize>,
 }
@@ -28,7 +28,7 @@ impl SourceText {
                 .map(|(i, _)| i + 1),
         );
         SourceText {
-            path,
+            path: Arc::from(path),
             text: Arc::from(text),
             line_starts,
         }
@@ -151,8 +151,8 @@ impl SourceMap {
         self.get(id).map(|f| f.span(range)).unwrap_or_default()
     }
 
-    pub fn by_path(&self, path: &std::path::Path) -> Option<&SourceText> {
-        self.files.iter().find(|f| f.path == path)
+    pub fn by_path(&self, path: &Path) -> Option<&SourceText> {
+        self.files.iter().find(|f| &*f.path == path)
     }
 }
 

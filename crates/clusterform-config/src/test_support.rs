@@ -18,7 +18,7 @@ fn list(t: AttrType) -> AttrType {
     AttrType::List(Box::new(t))
 }
 
-/// `huawei`: a cluster, an add-on, an EIP binding and two data sources, after the Autopilot digest.
+/// `huawei`: a cluster, an add-on, an EIP binding and three data sources, after the Autopilot digest.
 pub(crate) fn schemas() -> Schemas {
     let cluster = ResourceSchema::new(
         "huawei_autopilot_cluster",
@@ -77,6 +77,16 @@ pub(crate) fn schemas() -> Schemas {
         SchemaKind::Data,
         vec![AttrSchema::computed("cluster_limit", AttrType::Int)],
     );
+    // Sensitive as a whole, like the real one: every attribute is a secret.
+    let mut kubeconfig = ResourceSchema::new(
+        "huawei_autopilot_kubeconfig",
+        SchemaKind::Data,
+        vec![
+            AttrSchema::required("cluster_id", s()),
+            AttrSchema::computed("kubeconfig", s()).sensitive(),
+        ],
+    );
+    kubeconfig.sensitive = true;
     let provider = ProviderSchema {
         name: "huawei".into(),
         config: vec![
@@ -91,7 +101,7 @@ pub(crate) fn schemas() -> Schemas {
             .into_iter()
             .map(|r| (r.type_name.clone(), r))
             .collect(),
-        data_sources: [templates, quotas]
+        data_sources: [templates, quotas, kubeconfig]
             .into_iter()
             .map(|r| (r.type_name.clone(), r))
             .collect(),

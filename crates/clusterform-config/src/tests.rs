@@ -78,7 +78,7 @@ fn full_stack_lowers() {
     };
     assert_eq!(
         addon.attrs["cluster_id"].value,
-        Expr::Ref(cluster_ref.clone())
+        Expr::Ref(Box::new(cluster_ref.clone()))
     );
     let Expr::Map(values) = &addon.attrs["values"].value else {
         panic!("values should stay a map with a reference")
@@ -107,7 +107,10 @@ fn full_stack_lowers() {
     assert_eq!(cluster.timeouts["upgrade"], 5400);
     assert_eq!((cluster.span.line, cluster.span.col), (22, 1));
     assert_eq!(c.data.len(), 1);
-    assert_eq!(c.outputs["cluster_id"].value.value, Expr::Ref(cluster_ref));
+    assert_eq!(
+        c.outputs["cluster_id"].value.value,
+        Expr::Ref(Box::new(cluster_ref))
+    );
     assert_eq!(
         c.sha256,
         crate::config_sha256(&files(&[("main.toml", FULL)]))
@@ -181,6 +184,43 @@ fn the_same_block_in_two_files_names_both() {
         err.0[0].hint.as_deref(),
         Some("first defined at a.toml:5:1; a block may be defined in one file only")
     );
+}
+
+#[test]
+fn for_each_blocks_keep_their_lifecycle_even_without_instances() {
+    let block = |name: &str, each: &str| {
+        cluster(name).replacen(
+            "\nname",
+            &format!("\nfor_each = {each}\nlifecycle = {{ prevent_destroy = true }}\nname"),
+            1,
+        )
+    };
+    let c = ok(&format!(
+        "{PROVIDER}{}{}{}",
+        block("some", "[\"a\"]"),
+        block("none", "{}"),
+        cluster("single")
+    ));
+    let keys: Vec<String> = c.for_each_blocks.keys().map(|a| a.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "huawei_autopilot_cluster.none",
+            "huawei_autopilot_cluster.some"
+        ]
+    );
+    let gone = Address::managed("huawei_autopilot_cluster", "none").with_key("x");
+    let (lifecycle, span) = c.governing(&gone).expect("the block governs its lost keys");
+    assert!(lifecycle.prevent_destroy);
+    assert_eq!(
+        span.line,
+        c.for_each_blocks.values().next().unwrap().span.line
+    );
+    let single = Address::managed("huawei_autopilot_cluster", "single");
+    assert!(!c.governing(&single).unwrap().0.prevent_destroy);
+    assert!(c
+        .governing(&Address::managed("huawei_autopilot_cluster", "other"))
+        .is_none());
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! already substituted; the only references left in expressions point at resources and data sources.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clusterform_model::{Address, ProviderSchema, Value};
 
@@ -13,14 +14,28 @@ pub struct SourceFile {
     pub text: String,
 }
 
-/// A location in a stack file: 1-based line and column plus the byte range.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A location in a stack file: 1-based line and column plus the byte range. The file's path is
+/// shared by every span into it (a stack holds one span per attribute of every instance).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: u32,
     pub col: u32,
     pub start: usize,
     pub end: usize,
+}
+
+impl Default for Span {
+    /// No place: an empty path, line and column 0.
+    fn default() -> Self {
+        Span {
+            file: Arc::from(Path::new("")),
+            line: 0,
+            col: 0,
+            start: 0,
+            end: 0,
+        }
+    }
 }
 
 /// A value with where it was written.
@@ -50,8 +65,9 @@ pub enum TemplatePart {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
     Literal(Value),
-    /// `"${x.y.z}"` alone: takes the referenced value with its type.
-    Ref(Reference),
+    /// `"${x.y.z}"` alone: takes the referenced value with its type. Boxed, so the common
+    /// literal case keeps `Expr` small (a stack holds one per attribute of every instance).
+    Ref(Box<Reference>),
     /// `"a-${x.y.z}-b"`: always a string.
     Template(Vec<TemplatePart>),
     List(Vec<Spanned<Expr>>),
@@ -102,14 +118,31 @@ pub struct ResourceConfig {
     pub lifecycle: Lifecycle,
     /// Per-action timeouts in seconds (`create`, `update`, `upgrade`, `delete`, `read`).
     pub timeouts: BTreeMap<String, u64>,
+    /// Attributes set here whose value (or a part of it: a map entry, a list item, a piece of a
+    /// string) comes from something sensitive: a sensitive variable, or an attribute of another
+    /// resource or data source that its schema marks sensitive or that is itself built from one.
+    /// Sorted. Plans show them as `(sensitive)` and saved plans drop them, as schema-sensitive ones.
+    pub sensitive_attrs: Vec<String>,
     /// The `[resources.TYPE.NAME]` / `[data.TYPE.NAME]` header.
+    pub span: Span,
+}
+
+/// A managed `[resources.TYPE.NAME]` block with `for_each`, as declared. Its lifecycle still
+/// applies to instances that state holds but whose keys the config no longer lists (so
+/// `prevent_destroy` guards them), and its header is where plan errors about them point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockConfig {
+    /// The block's address, without an instance key.
+    pub address: Address,
+    pub lifecycle: Lifecycle,
+    /// The `[resources.TYPE.NAME]` header.
     pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VariableConfig {
     pub name: String,
-    /// The resolved value (default, then `--var-file`, `--var`, `CLUSTERFORM_VAR_name`).
+    /// The resolved value (default, then `--var`, `--var-file`, `CLUSTERFORM_VAR_name`; later wins).
     pub value: Value,
     pub description: String,
     pub sensitive: bool,
@@ -128,7 +161,8 @@ pub struct ProviderConfig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum BackendConfig {
-    /// Local files; `path` is the directory (default `state/` beside the stack's parent).
+    /// Local files; `path` is the directory, relative to the stack directory when relative
+    /// (default: `./state/`, relative to the working directory).
     Local {
         path: Option<PathBuf>,
     },
@@ -157,6 +191,8 @@ pub struct Config {
     pub resources: Vec<ResourceConfig>,
     /// Data-source instances, sorted by address.
     pub data: Vec<ResourceConfig>,
+    /// Managed blocks with `for_each` (even over an empty map), by block address.
+    pub for_each_blocks: BTreeMap<Address, BlockConfig>,
     pub outputs: BTreeMap<String, OutputConfig>,
     /// sha256 (hex) of the files: sorted by path, each hashed as path, NUL, text, NUL.
     pub sha256: String,
@@ -168,6 +204,28 @@ impl Config {
             .iter()
             .chain(self.data.iter())
             .find(|r| &r.address == addr)
+    }
+
+    /// The lifecycle and header that govern a managed instance: its own when the config declares
+    /// it, else those of the block it belongs to when only the instance is gone (its key left
+    /// `for_each`, or the block gained or lost `for_each`).
+    pub fn governing(&self, addr: &Address) -> Option<(&Lifecycle, &Span)> {
+        let find = |a: &Address| {
+            self.resources
+                .binary_search_by(|r| r.address.cmp(a))
+                .ok()
+                .and_then(|i| self.resources.get(i))
+                .map(|r| (&r.lifecycle, &r.span))
+        };
+        if let Some(found) = find(addr) {
+            return Some(found);
+        }
+        let block = addr.block();
+        match self.for_each_blocks.get(&block) {
+            Some(b) => Some((&b.lifecycle, &b.span)),
+            None if addr.key.is_some() => find(&block),
+            None => None,
+        }
     }
 }
 

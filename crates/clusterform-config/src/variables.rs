@@ -1,5 +1,6 @@
-//! Variables: `[variables.X]` declarations and their values from the default, `--var-file`s,
-//! `--var k=v` and `CLUSTERFORM_VAR_k`, in rising precedence, checked against the declared type.
+//! Variables: `[variables.X]` declarations and their values from the default, `--var k=v`,
+//! `--var-file`s and `CLUSTERFORM_VAR_k`, in rising precedence (DESIGN §3), checked against the
+//! declared type.
 
 use std::collections::BTreeMap;
 
@@ -142,8 +143,11 @@ impl Resolver<'_> {
                 }
             }
         }
-        // Later sources win: default, then var files in order, then --var in order, then env.
+        // Later sources win: default, then --var in order, then var files in order, then env.
         let mut value: Option<(Value, Origin)> = default.map(|d| (d.to_value(), Origin::File(d)));
+        if let Some((_, text)) = opts.vars.iter().rev().find(|(k, _)| k == name) {
+            value = Some((from_text(text, &ty), Origin::Flag));
+        }
         for file in var_files {
             if let Some(e) = file
                 .as_table()
@@ -153,9 +157,6 @@ impl Resolver<'_> {
             {
                 value = Some((e.value.to_value(), Origin::File(&e.value)));
             }
-        }
-        if let Some((_, text)) = opts.vars.iter().rev().find(|(k, _)| k == name) {
-            value = Some((from_text(text, &ty), Origin::Flag));
         }
         if let Some(text) = opts.env.get(&format!("{ENV_PREFIX}{name}")) {
             value = Some((from_text(text, &ty), Origin::Env));
@@ -257,26 +258,32 @@ mod tests {
     }
 
     #[test]
-    fn precedence_default_then_files_then_flags_then_env() {
+    fn precedence_default_then_flags_then_files_then_env() {
         let mut o = opts();
         assert_eq!(value_of(&o, "region"), Value::str("d"));
+        o.vars.push(("region".into(), "flag1".into()));
+        o.vars.push(("region".into(), "flag2".into()));
+        o.vars.push(("count".into(), "7".into()));
+        assert_eq!(value_of(&o, "region"), Value::str("flag2"));
+        assert_eq!(value_of(&o, "count"), Value::Int(7));
+        // A var file beats `--var`; the later file wins.
         o.var_files.push(SourceFile {
             path: "a.tfvars.toml".into(),
             text: "region = \"file1\"\n".into(),
         });
+        assert_eq!(value_of(&o, "region"), Value::str("file1"));
+        assert_eq!(value_of(&o, "count"), Value::Int(7));
         o.var_files.push(SourceFile {
             path: "b.toml".into(),
             text: "region = \"file2\"\ncount = 5\n".into(),
         });
         assert_eq!(value_of(&o, "region"), Value::str("file2"));
         assert_eq!(value_of(&o, "count"), Value::Int(5));
-        o.vars.push(("region".into(), "flag1".into()));
-        o.vars.push(("region".into(), "flag2".into()));
-        o.vars.push(("count".into(), "7".into()));
-        assert_eq!(value_of(&o, "region"), Value::str("flag2"));
-        assert_eq!(value_of(&o, "count"), Value::Int(7));
+        // The environment beats both.
         o.env.insert("CLUSTERFORM_VAR_region".into(), "env".into());
+        o.env.insert("CLUSTERFORM_VAR_count".into(), "9".into());
         assert_eq!(value_of(&o, "region"), Value::str("env"));
+        assert_eq!(value_of(&o, "count"), Value::Int(9));
     }
 
     #[test]

@@ -31,9 +31,13 @@ pub fn diff_existing(
 ) -> DiffOutcome {
     let ignore_all = ignore_changes.iter().any(|i| i == "*");
     let mut out = DiffOutcome::default();
-    let keep = |after: &mut Attrs, name: &str| {
+    // Gathered first and built into a map at once: a map built from sorted entries has full
+    // nodes, where one filled key by key in schema order has half-empty ones (big plans hold
+    // two of these maps per instance).
+    let mut after: Vec<(String, Value)> = Vec::with_capacity(recorded.len().max(desired.len()));
+    let keep = |after: &mut Vec<(String, Value)>, name: &str| {
         if let Some(v) = recorded.get(name) {
-            after.insert(name.to_string(), v.clone());
+            after.push((name.to_string(), v.clone()));
         }
     };
     for (i, attr) in schema.attributes.iter().enumerate() {
@@ -43,30 +47,27 @@ pub fn diff_existing(
             || (conf.is_none() && attr.presence == Presence::OptionalComputed)
         {
             // Set by the cloud (or left to it): the value read back is never a diff.
-            keep(&mut out.after, name);
+            keep(&mut after, name);
             continue;
         }
         if ignore_all || ignore_changes.iter().any(|n| n == name) {
-            match recorded.get(name) {
-                Some(v) => out.after.insert(name.to_string(), v.clone()),
-                None => conf.and_then(|c| out.after.insert(name.to_string(), c.clone())),
-            };
+            if let Some(v) = recorded.get(name).or(conf) {
+                after.push((name.to_string(), v.clone()));
+            }
             continue;
         }
         if attr.create_only || attr.no_diff {
             // Never a diff, but state keeps the new config value for later calls.
             match conf {
-                Some(c) if !c.contains_unknown() => {
-                    out.after.insert(name.to_string(), c.clone());
-                }
-                _ => keep(&mut out.after, name),
+                Some(c) if !c.contains_unknown() => after.push((name.to_string(), c.clone())),
+                _ => keep(&mut after, name),
             }
             continue;
         }
         let d = conf.cloned().unwrap_or(Value::Null);
         let changes = compare(&schema.type_name, attr, hooks, &d, recorded.get(name));
         if changes.is_empty() {
-            keep(&mut out.after, name);
+            keep(&mut after, name);
             continue;
         }
         if attr.version {
@@ -77,35 +78,35 @@ pub fn diff_existing(
         }
         out.forces_replace |= attr.force_new;
         if !d.is_null() {
-            out.after.insert(name.to_string(), d);
+            after.push((name.to_string(), d));
         }
         out.changes.extend(changes.into_iter().map(|c| (i, c)));
     }
     // Attributes the schema does not know (older provider versions) are carried over untouched.
     for (k, v) in recorded {
         if schema.attr(k).is_none() {
-            out.after.insert(k.clone(), v.clone());
+            after.push((k.clone(), v.clone()));
         }
     }
+    out.after = after.into_iter().collect();
     out
 }
 
 /// Attributes of a new object: config values, `Unknown` for whatever the cloud will choose.
 pub fn planned_new(schema: &ResourceSchema, desired: &Attrs) -> Attrs {
-    let mut after = Attrs::new();
+    // Built at once from all entries, for full map nodes (see `diff_existing`).
+    let mut after = Vec::with_capacity(schema.attributes.len());
     for attr in &schema.attributes {
         let name = attr.name.clone();
         match (attr.presence, desired.get(&attr.name)) {
             (Presence::Computed, _) | (Presence::OptionalComputed, None) => {
-                after.insert(name, Value::Unknown);
+                after.push((name, Value::Unknown));
             }
-            (_, Some(v)) if !v.is_null() => {
-                after.insert(name, v.clone());
-            }
+            (_, Some(v)) if !v.is_null() => after.push((name, v.clone())),
             _ => {}
         }
     }
-    after
+    after.into_iter().collect()
 }
 
 /// The changes a create shows: every attribute of the new object.

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use clusterform_config::{Diagnostic, SourceFile, Span};
 use clusterform_model::Address;
 
 /// What kind of problem a `PlanError` is, so callers can react without parsing messages.
@@ -33,6 +34,9 @@ pub struct PlanError {
     /// A lowercase fragment without a trailing period.
     pub message: String,
     pub hint: Option<String>,
+    /// The config block the error is about (its `[resources.TYPE.NAME]` header), when the config
+    /// still declares it.
+    pub span: Option<Span>,
 }
 
 impl PlanError {
@@ -42,12 +46,29 @@ impl PlanError {
             address,
             message: message.into(),
             hint: None,
+            span: None,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Points the error at a config block (a default span, as hand-built configs have, is none).
+    pub fn at(mut self, span: Option<&Span>) -> Self {
+        self.span = span.filter(|s| **s != Span::default()).cloned();
+        self
+    }
+
+    /// The error as a config diagnostic: `file:line:col`, the snippet from `files` (the stack's
+    /// files as loaded; without them only the place is shown) and the hint.
+    pub fn to_diagnostic(&self, files: &[SourceFile]) -> Diagnostic {
+        let message = match &self.address {
+            Some(a) => format!("{a}: {}", self.message),
+            None => self.message.clone(),
+        };
+        Diagnostic::located(message, self.span.clone(), files).with_hint_opt(self.hint.clone())
     }
 }
 
@@ -85,6 +106,17 @@ fn render_all(errors: &[PlanError]) -> String {
 }
 
 impl PlanErrors {
+    /// Every error rustc-style, each with its place, snippet and hint, after a count line.
+    pub fn render(&self, files: &[SourceFile]) -> String {
+        let n = self.errors.len();
+        let mut out = format!("the plan has {n} error{}", if n == 1 { "" } else { "s" });
+        for e in &self.errors {
+            out.push_str("\n\n");
+            out.push_str(&e.to_diagnostic(files).render());
+        }
+        out
+    }
+
     /// `Ok(())` when `errors` is empty, otherwise the errors sorted for stable output.
     pub fn check(mut errors: Vec<PlanError>) -> Result<(), PlanErrors> {
         if errors.is_empty() {
@@ -125,7 +157,41 @@ mod tests {
             "planning failed with 2 errors\ncycle: x -> y -> x\nt.a: would be destroyed\nhint: remove prevent_destroy"
         );
         assert!(errs.has(PlanErrorKind::Cycle));
+        assert!(errs.errors.iter().all(|e| e.span.is_none()));
         assert!(!errs.has(PlanErrorKind::Upgrade));
         assert!(PlanErrors::check(Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn errors_at_a_block_render_its_place_and_snippet() {
+        let files = [SourceFile {
+            path: "stack/main.toml".into(),
+            text: "[stack]\nname = \"x\"\n\n[resources.t.a]\nname = \"a\"\n".into(),
+        }];
+        let span = Span {
+            file: std::path::Path::new("stack/main.toml").into(),
+            line: 4,
+            col: 1,
+            start: 20,
+            end: 35,
+        };
+        let e = PlanError::new(
+            PlanErrorKind::PreventDestroy,
+            Some(Address::managed("t", "a")),
+            "would be destroyed",
+        )
+        .with_hint("remove prevent_destroy")
+        .at(Some(&span));
+        let errs = PlanErrors::single(e);
+        assert_eq!(
+            errs.render(&files),
+            "the plan has 1 error\n\nerror: t.a: would be destroyed\n --> stack/main.toml:4:1\n  |\n4 | [resources.t.a]\n  | ^^^^^^^^^^^^^^^\n  = hint: remove prevent_destroy"
+        );
+        // Without the files the place is still named.
+        let text = errs.errors[0].to_diagnostic(&[]).render();
+        assert!(text.contains(" --> stack/main.toml:4:1"), "{text}");
+        // Hand-built configs have default spans, which point nowhere.
+        let e = PlanError::new(PlanErrorKind::Invalid, None, "x").at(Some(&Span::default()));
+        assert_eq!(e.span, None);
     }
 }

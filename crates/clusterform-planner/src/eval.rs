@@ -25,13 +25,16 @@ impl PlannedValues {
     /// Starts with the instances of every block, so block references can be resolved.
     pub fn new<'a>(instances: impl IntoIterator<Item = &'a Address>) -> Self {
         let mut blocks: HashMap<Address, Vec<Address>> = HashMap::new();
+        let mut count = 0;
         for a in instances {
+            count += 1;
             if a.key.is_some() {
                 blocks.entry(a.block()).or_default().push(a.clone());
             }
         }
         PlannedValues {
-            values: HashMap::new(),
+            // Sized once: growing a large map doubles it while both tables are alive.
+            values: HashMap::with_capacity(count),
             blocks,
         }
     }
@@ -206,24 +209,27 @@ mod tests {
     fn references_follow_paths_into_maps_and_lists() {
         let pv = values();
         assert_eq!(
-            pv.eval(&Expr::Ref(r("t.a", &["tags", "env"]))),
+            pv.eval(&Expr::Ref(Box::new(r("t.a", &["tags", "env"])))),
             Ok(Value::str("prod"))
         );
         assert_eq!(
-            pv.eval(&Expr::Ref(r("t.a", &["ips", "0"]))),
+            pv.eval(&Expr::Ref(Box::new(r("t.a", &["ips", "0"])))),
             Ok(Value::str("10.0.0.1"))
         );
         assert_eq!(
-            pv.eval(&Expr::Ref(r("t.a", &["ips", "7"]))),
+            pv.eval(&Expr::Ref(Box::new(r("t.a", &["ips", "7"])))),
             Ok(Value::Null)
         );
-        assert_eq!(pv.eval(&Expr::Ref(r("t.a", &["nope"]))), Ok(Value::Null));
         assert_eq!(
-            pv.eval(&Expr::Ref(r("data.d.q", &["anything"]))),
+            pv.eval(&Expr::Ref(Box::new(r("t.a", &["nope"])))),
+            Ok(Value::Null)
+        );
+        assert_eq!(
+            pv.eval(&Expr::Ref(Box::new(r("data.d.q", &["anything"])))),
             Ok(Value::Unknown)
         );
         assert_eq!(
-            pv.eval(&Expr::Ref(r("t.zz", &["id"]))),
+            pv.eval(&Expr::Ref(Box::new(r("t.zz", &["id"])))),
             Err("t.zz".parse().unwrap())
         );
     }
@@ -248,17 +254,17 @@ mod tests {
     #[test]
     fn block_reference_yields_a_map_by_key_and_lists_maps_nest() {
         let pv = values();
-        let v = pv.eval(&Expr::Ref(r("t.m", &["id"]))).unwrap();
+        let v = pv.eval(&Expr::Ref(Box::new(r("t.m", &["id"])))).unwrap();
         let m = v.as_map().unwrap();
         assert_eq!(m.get("x"), Some(&Value::str("x-1")));
         assert_eq!(m.get("y"), Some(&Value::Unknown));
         let list = Expr::List(vec![
             sp(Expr::Literal(Value::Int(1))),
-            sp(Expr::Ref(r("t.m[\"y\"]", &["id"]))),
+            sp(Expr::Ref(Box::new(r("t.m[\"y\"]", &["id"])))),
         ]);
         let got = pv.eval(&list).unwrap();
         assert!(got.contains_unknown());
-        let map = Expr::Map([("k".to_string(), sp(Expr::Ref(r("t.a", &["id"]))))].into());
+        let map = Expr::Map([("k".to_string(), sp(Expr::Ref(Box::new(r("t.a", &["id"])))))].into());
         assert_eq!(
             pv.eval(&map),
             Ok(Value::Map([("k".to_string(), Value::str("c-1"))].into()))

@@ -18,7 +18,11 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_places;
+#[cfg(test)]
 mod tests_rules;
+#[cfg(test)]
+mod tests_sensitive;
 
 use std::collections::BTreeMap;
 
@@ -60,8 +64,8 @@ pub struct PlanOptions {
 }
 
 /// Plan-time hooks by provider name. A provider missing from the map gets [`DefaultHooks`]
-/// (plain equality, single-hop upgrades, no checks). A map rather than a closure keeps the
-/// lifetimes simple: build it as
+/// (plain equality, single-hop upgrades refusing downgrades, no checks). A map rather than a
+/// closure keeps the lifetimes simple: build it as
 /// `providers.iter().map(|p| (p.name().to_string(), p.hooks())).collect()`.
 ///
 /// [`DefaultHooks`]: clusterform_model::DefaultHooks

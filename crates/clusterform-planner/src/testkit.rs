@@ -167,7 +167,7 @@ pub fn reference(target: &str, attr: &str) -> Reference {
 }
 
 pub fn rf(target: &str, attr: &str) -> Expr {
-    Expr::Ref(reference(target, attr))
+    Expr::Ref(Box::new(reference(target, attr)))
 }
 
 pub fn template(parts: Vec<TemplatePart>) -> Expr {
@@ -185,6 +185,7 @@ pub fn res(address: &str) -> Res {
         depends_on: Vec::new(),
         lifecycle: Lifecycle::default(),
         timeouts: BTreeMap::new(),
+        sensitive_attrs: Vec::new(),
         span: Span::default(),
     })
 }
@@ -229,8 +230,25 @@ pub fn config(items: Vec<Res>) -> Config {
         providers: BTreeMap::new(),
         resources,
         data,
+        for_each_blocks: BTreeMap::new(),
         outputs: BTreeMap::new(),
         sha256: "c0ffee".into(),
+    }
+}
+
+/// A stack loaded from TOML text (one file, `main.toml`) against [`schemas`], with spans.
+pub fn load_stack(text: &str) -> Config {
+    let files = [clusterform_config::SourceFile {
+        path: "main.toml".into(),
+        text: text.into(),
+    }];
+    let opts = clusterform_config::LoadOptions {
+        default_stack_name: "test".into(),
+        ..Default::default()
+    };
+    match clusterform_config::load(&files, &opts, &schemas()) {
+        Ok(c) => c,
+        Err(d) => panic!("the stack loads:\n{}", d.render()),
     }
 }
 

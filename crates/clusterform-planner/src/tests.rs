@@ -308,6 +308,50 @@ fn downgrade_is_a_plan_error_naming_the_resource() {
 }
 
 #[test]
+fn a_provider_without_hooks_refuses_a_downgrade_too() {
+    let cfg = config(vec![cluster("test_cluster.prod", "prod", "v1.9")]);
+    let f = Fixture::new(
+        cfg,
+        state(vec![cluster_state("test_cluster.prod", "prod", "v1.10")]),
+    );
+    let input = crate::PlanInput {
+        config: &f.config,
+        prior: &f.prior,
+        refreshed: &f.refreshed,
+        data: &f.data,
+        schemas: &f.schemas,
+        hooks: &crate::HookMap::new(),
+        fingerprints: &f.fingerprints,
+        options: &f.options,
+    };
+    let err = crate::plan(&input).unwrap_err();
+    assert_eq!(err.errors.len(), 1);
+    assert_eq!(err.errors[0].kind, PlanErrorKind::Upgrade);
+    assert_eq!(
+        err.errors[0].message,
+        "cannot upgrade version \"v1.10\" -> \"v1.9\": downgrade from v1.10 to v1.9 is not supported"
+    );
+    // Upwards, the default hooks plan a single hop.
+    let f = Fixture::new(
+        config(vec![cluster("test_cluster.prod", "prod", "v1.10")]),
+        state(vec![cluster_state("test_cluster.prod", "prod", "v1.9")]),
+    );
+    let plan = crate::plan(&crate::PlanInput {
+        config: &f.config,
+        prior: &f.prior,
+        refreshed: &f.refreshed,
+        data: &f.data,
+        schemas: &f.schemas,
+        hooks: &crate::HookMap::new(),
+        fingerprints: &f.fingerprints,
+        options: &f.options,
+    })
+    .unwrap();
+    assert_eq!(change(&plan, "test_cluster.prod").action, Action::Upgrade);
+    assert_eq!(change(&plan, "test_cluster.prod").upgrade.len(), 1);
+}
+
+#[test]
 fn create_only_and_no_diff_attrs_never_diff_but_after_keeps_the_new_value() {
     let install = clusterform_config::Expr::Literal(Value::List(vec![Value::str("coredns")]));
     let cfg = config(vec![cluster("test_cluster.prod", "prod", "v1.28")

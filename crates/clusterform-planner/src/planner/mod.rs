@@ -4,11 +4,11 @@
 mod resource;
 
 pub use resource::disruption;
-use resource::{prevent_destroy_error, sensitive_attrs};
+use resource::{prevent_destroy_error, sensitive_attrs, with_config_sensitive};
 
 use std::collections::{HashMap, HashSet};
 
-use clusterform_config::{ResourceConfig, Schemas};
+use clusterform_config::{Config, ResourceConfig, Schemas, Span};
 use clusterform_model::{
     Action, Address, AttrChange, Attrs, Change, DefaultHooks, Disruption, Mode, Plan, PlanHooks,
     PlanMode, ResourceSchema, ResourceState, Severity, Value, PLAN_FORMAT_VERSION,
@@ -50,22 +50,14 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanErrors> {
     }
 
     let outputs = evaluate_outputs(input.config, input.refreshed, &w.values, input.options.mode);
-    // Creates, updates and reads in dependency order; deletes last, dependents first. A managed
-    // change's `after` is moved out of the planned values rather than copied twice during the walk.
-    let mut changes = Vec::with_capacity(w.changes.len());
-    for n in &order {
-        if w.changes.get(n).is_some_and(|c| c.action != Action::Delete) {
-            if let Some(mut c) = w.changes.remove(n) {
-                if c.after.is_none() {
-                    c.after = w.values.take(&c.address);
-                }
-                changes.push(c);
-            }
+    // A managed change's `after` is moved out of the planned values rather than copied twice
+    // during the walk.
+    for c in w.changes.iter_mut() {
+        if c.action != Action::Delete && c.after.is_none() {
+            c.after = w.values.take(&c.address);
         }
     }
-    for n in &reverse {
-        changes.extend(w.changes.remove(n));
-    }
+    let changes = in_plan_order(std::mem::take(&mut w.changes), &w.walked, &order, &reverse);
     let prior = input.prior;
     let mut plan = Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -88,12 +80,22 @@ pub fn plan(input: &PlanInput) -> Result<Plan, PlanErrors> {
     for hooks in input.hooks.values() {
         for issue in hooks.check(&plan) {
             match issue.severity {
-                Severity::Error => errors.push(PlanError {
-                    kind: PlanErrorKind::Check,
-                    address: issue.address,
-                    message: issue.message,
-                    hint: issue.hint,
-                }),
+                Severity::Error => {
+                    let span = issue
+                        .address
+                        .as_ref()
+                        .and_then(|a| span_of(input.config, a));
+                    errors.push(
+                        PlanError {
+                            kind: PlanErrorKind::Check,
+                            address: issue.address,
+                            message: issue.message,
+                            hint: issue.hint,
+                            span: None,
+                        }
+                        .at(span),
+                    )
+                }
                 Severity::Warning => {
                     let mut text = match &issue.address {
                         Some(a) => format!("{a}: {}", issue.message),
@@ -118,7 +120,11 @@ struct Walk<'a, 'g> {
     graph: &'g DepGraph,
     configs: HashMap<&'a Address, &'a ResourceConfig>,
     values: PlannedValues,
-    changes: HashMap<NodeIndex, Change>,
+    /// Changes in the order they were planned, with their nodes in `walked`: a `Vec` sized once
+    /// and put in plan order in place, as a map of large `Change`s and a second `Vec` to sort
+    /// them into showed up in the peak memory of big plans.
+    changes: Vec<Change>,
+    walked: Vec<NodeIndex>,
     errors: Vec<PlanError>,
     warnings: Vec<String>,
 }
@@ -138,7 +144,8 @@ impl<'a, 'g> Walk<'a, 'g> {
             graph,
             configs,
             values,
-            changes: HashMap::new(),
+            changes: Vec::with_capacity(graph.len()),
+            walked: Vec::with_capacity(graph.len()),
             errors: Vec::new(),
             warnings: Vec::new(),
         }
@@ -159,14 +166,7 @@ impl<'a, 'g> Walk<'a, 'g> {
         for t in &opts.targets {
             let found = self.graph.select(t);
             if found.is_empty() {
-                self.errors.push(
-                    PlanError::new(
-                        PlanErrorKind::UnknownAddress,
-                        Some(t.clone()),
-                        "--target matches no resource in the config or state",
-                    )
-                    .with_hint("check the address with `clusterform state list`"),
-                );
+                self.errors.push(no_match("--target", t, self.input.config));
             }
             start.extend(found);
         }
@@ -176,16 +176,16 @@ impl<'a, 'g> Walk<'a, 'g> {
     fn check_replace_flags(&mut self) {
         for r in &self.input.options.replace {
             if self.graph.select(r).is_empty() {
-                self.errors.push(
-                    PlanError::new(
-                        PlanErrorKind::UnknownAddress,
-                        Some(r.clone()),
-                        "--replace matches no resource in the config or state",
-                    )
-                    .with_hint("check the address with `clusterform state list`"),
-                );
+                self.errors
+                    .push(no_match("--replace", r, self.input.config));
             }
         }
+    }
+
+    /// Each node is planned once, so each gets at most one change.
+    fn record(&mut self, n: NodeIndex, change: Change) {
+        self.changes.push(change);
+        self.walked.push(n);
     }
 
     fn schema(&self, provider: &str, addr: &Address) -> Option<&'a ResourceSchema> {
@@ -216,8 +216,17 @@ impl<'a, 'g> Walk<'a, 'g> {
                     .get(addr)
                     .filter(|r| r.address.mode == Mode::Managed)
                 {
+                    // An instance whose block is still declared (only its key left `for_each`)
+                    // keeps the block's protection.
+                    if let Some((lifecycle, span)) = self.input.config.governing(addr) {
+                        if lifecycle.prevent_destroy {
+                            let what = "delete: it is no longer in the config";
+                            self.errors
+                                .push(prevent_destroy_error(addr, what).at(Some(span)));
+                        }
+                    }
                     let change = self.delete_change(rs, Some(REASON_NOT_IN_CONFIG));
-                    self.changes.insert(n, change);
+                    self.record(n, change);
                 }
             }
         }
@@ -234,12 +243,13 @@ impl<'a, 'g> Walk<'a, 'g> {
             return;
         };
         let change = self.delete_change(rs, None);
-        if let Some(rc) = self.configs.get(addr) {
-            if rc.lifecycle.prevent_destroy {
-                self.errors.push(prevent_destroy_error(addr, "destroy"));
+        if let Some((lifecycle, span)) = self.input.config.governing(addr) {
+            if lifecycle.prevent_destroy {
+                self.errors
+                    .push(prevent_destroy_error(addr, "destroy").at(Some(span)));
             }
         }
-        self.changes.insert(n, change);
+        self.record(n, change);
     }
 
     fn delete_change(&self, rs: &ResourceState, reason: Option<&str>) -> Change {
@@ -281,13 +291,18 @@ impl<'a, 'g> Walk<'a, 'g> {
             let v = match self.values.eval(&e.value) {
                 Ok(v) => v,
                 Err(missing) => {
-                    self.errors.push(PlanError::new(
-                        PlanErrorKind::UnknownAddress,
-                        Some(rc.address.clone()),
-                        format!(
-                            "attribute `{k}` refers to `{missing}`, which has no planned value"
-                        ),
-                    ));
+                    self.errors.push(
+                        PlanError::new(
+                            PlanErrorKind::UnknownAddress,
+                            Some(rc.address.clone()),
+                            format!(
+                                "attribute `{k}` refers to `{missing}`, which has no planned value"
+                            ),
+                        )
+                        .at(Some(&e.span)
+                            .filter(|s| **s != Span::default())
+                            .or(Some(&rc.span))),
+                    );
                     Value::Unknown
                 }
             };
@@ -308,7 +323,8 @@ impl<'a, 'g> Walk<'a, 'g> {
                         rc.provider, addr.type_name
                     ),
                 )
-                .with_hint("check the type name and that the provider is configured"),
+                .with_hint("check the type name and that the provider is configured")
+                .at(Some(&rc.span)),
             );
             self.values.insert_unknown(addr.clone());
             return;
@@ -333,13 +349,115 @@ impl<'a, 'g> Walk<'a, 'g> {
                 t.extend(rc.timeouts.iter().map(|(k, v)| (k.clone(), *v)));
                 t
             },
-            sensitive_attrs: sensitive_attrs(schema),
+            sensitive_attrs: with_config_sensitive(sensitive_attrs(schema), rc),
         };
         if addr.mode == Mode::Data {
             self.plan_read(rc, schema, desired, &mut change);
         } else {
             self.plan_managed(rc, schema, &desired, &mut change);
         }
-        self.changes.insert(n, change);
+        self.record(n, change);
+    }
+}
+
+/// Where the config declares `addr` (or the block it belongs to), for errors about it.
+fn span_of<'c>(config: &'c Config, addr: &Address) -> Option<&'c Span> {
+    if let Some((_, span)) = config.governing(addr) {
+        return Some(span);
+    }
+    config
+        .resources
+        .iter()
+        .chain(&config.data)
+        .find(|r| {
+            r.address.mode == addr.mode
+                && r.address.type_name == addr.type_name
+                && r.address.name == addr.name
+        })
+        .map(|r| &r.span)
+}
+
+/// A `--target` or `--replace` address that selects nothing; it points at the block when the
+/// config declares the block but not the instance.
+fn no_match(flag: &str, addr: &Address, config: &Config) -> PlanError {
+    PlanError::new(
+        PlanErrorKind::UnknownAddress,
+        Some(addr.clone()),
+        format!("{flag} matches no resource in the config or state"),
+    )
+    .with_hint("check the address with `clusterform state list`")
+    .at(span_of(config, addr))
+}
+
+/// Creates, updates and reads in dependency order, then deletes dependents first: `changes`
+/// (planned at the nodes `walked`) rearranged in place.
+fn in_plan_order(
+    mut changes: Vec<Change>,
+    walked: &[NodeIndex],
+    order: &[NodeIndex],
+    reverse: &[NodeIndex],
+) -> Vec<Change> {
+    let position = |list: &[NodeIndex]| {
+        let mut pos = vec![usize::MAX; list.len()];
+        for (i, n) in list.iter().enumerate() {
+            if let Some(p) = pos.get_mut(n.index()) {
+                *p = i;
+            }
+        }
+        pos
+    };
+    let (in_order, in_reverse) = (position(order), position(reverse));
+    let mut keys: Vec<(bool, usize, usize)> = changes
+        .iter()
+        .zip(walked)
+        .enumerate()
+        .map(|(i, (c, n))| {
+            let delete = c.action == Action::Delete;
+            let list = if delete { &in_reverse } else { &in_order };
+            (
+                delete,
+                list.get(n.index()).copied().unwrap_or(usize::MAX),
+                i,
+            )
+        })
+        .collect();
+    keys.sort_unstable();
+    let source: Vec<usize> = keys.into_iter().map(|(_, _, i)| i).collect();
+    permute(&mut changes, source);
+    changes
+}
+
+/// Rearranges `items` so that item `i` is the one that was at `source[i]` (a permutation), by
+/// following its cycles with swaps.
+fn permute<T>(items: &mut [T], mut source: Vec<usize>) {
+    for start in 0..source.len() {
+        let mut here = start;
+        loop {
+            let from = source[here];
+            source[here] = here;
+            if from == start || from == here {
+                break;
+            }
+            items.swap(here, from);
+            here = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_follows_cycles() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        permute(&mut items, vec![2, 0, 1, 3, 4]);
+        assert_eq!(items, ['c', 'a', 'b', 'd', 'e']);
+        let mut items = vec![1, 2, 3, 4];
+        permute(&mut items, vec![3, 2, 1, 0]);
+        assert_eq!(items, [4, 3, 2, 1]);
+        let mut empty: Vec<u8> = Vec::new();
+        permute(&mut empty, Vec::new());
+        assert!(empty.is_empty());
     }
 }

@@ -85,7 +85,7 @@ impl<'a, 'g> Walk<'a, 'g> {
             change.attr_changes = outcome.changes.iter().map(|(_, c)| c.clone()).collect();
             if let Some((from, to)) = &outcome.version_change {
                 change.action = Action::Upgrade;
-                change.upgrade = self.upgrade_hops(schema, hooks, addr, from, to, &rec.attributes);
+                change.upgrade = self.upgrade_hops(schema, hooks, rc, from, to, &rec.attributes);
             } else if !change.attr_changes.is_empty() {
                 change.action = Action::Update;
             }
@@ -99,11 +99,12 @@ impl<'a, 'g> Walk<'a, 'g> {
         &mut self,
         schema: &ResourceSchema,
         hooks: &dyn PlanHooks,
-        addr: &Address,
+        rc: &ResourceConfig,
         from: &Value,
         to: &Value,
         recorded: &Attrs,
     ) -> Vec<UpgradeHop> {
+        let addr = &rc.address;
         if from.contains_unknown() || to.contains_unknown() {
             self.warnings.push(format!("{addr}: the target version is known only after apply, so its upgrade path cannot be planned yet"));
             return Vec::new();
@@ -123,7 +124,8 @@ impl<'a, 'g> Walk<'a, 'g> {
                     )
                     .with_hint(format!(
                         "set {attr} to a version reachable from {from}, or back to {from}"
-                    )),
+                    ))
+                    .at(Some(&rc.span)),
                 );
                 Vec::new()
             }
@@ -141,7 +143,8 @@ impl<'a, 'g> Walk<'a, 'g> {
     ) {
         let addr = &rc.address;
         if rc.lifecycle.prevent_destroy {
-            self.errors.push(prevent_destroy_error(addr, "replace"));
+            self.errors
+                .push(prevent_destroy_error(addr, "replace").at(Some(&rc.span)));
         }
         let allowed = rc.lifecycle.allow_replace
             || flagged
@@ -179,7 +182,8 @@ impl<'a, 'g> Walk<'a, 'g> {
             )
             .with_hint(format!(
                 "to allow it, set `lifecycle = {{ allow_replace = true }}` on {addr} or pass `--allow-replace {addr}`; otherwise revert the change"
-            )),
+            ))
+            .at(Some(&rc.span)),
         );
     }
 }
@@ -211,4 +215,15 @@ pub(super) fn sensitive_attrs(schema: &ResourceSchema) -> Vec<String> {
         .filter(|a| a.sensitive || schema.sensitive)
         .map(|a| a.name.clone())
         .collect()
+}
+
+/// The schema's sensitive attributes plus those the config builds from sensitive values (a
+/// sensitive variable, another object's sensitive attribute), in that order.
+pub(super) fn with_config_sensitive(mut names: Vec<String>, rc: &ResourceConfig) -> Vec<String> {
+    for n in &rc.sensitive_attrs {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    names
 }
