@@ -603,7 +603,7 @@ impl<'a> Worker<'a> {
                 };
                 self.ctx
                     .events
-                    .phase(&j.address, &format!("{} → {}: {name}", hop.from, hop.to));
+                    .upgrade_step(&j.address, &hop.from, &hop.to, &name);
                 let op = match op {
                     Some(op) => {
                         if let Some(a) = wait(&self.caller, rt, &op, &self.ctx.poll).await? {
