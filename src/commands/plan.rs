@@ -11,7 +11,7 @@ use clusterform_provider::Provider;
 use crate::cli::PlanArgs;
 use crate::exit::Outcome;
 use crate::output::{self, Ui};
-use crate::run::Progress;
+use crate::run::{Mode, Progress};
 use crate::session::{self, PlanContext};
 use crate::{planfile, stack};
 
@@ -60,7 +60,7 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
             session::refresh_options(
                 &budgets,
                 session::data_requests(&stack.config),
-                Arc::new(Progress { json: false }),
+                Progress::new(Mode::detect(ui, false), ui),
             ),
         )
         .await
