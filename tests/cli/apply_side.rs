@@ -619,3 +619,86 @@ fn refresh_sees_changes_and_deletions_made_outside_clusterform() {
     r.expect_code(2);
     assert!(r.stdout.contains("1 to create"), "{}", r.stdout);
 }
+
+#[test]
+fn apply_and_refresh_name_an_unrecorded_create_whose_resource_left_the_config() {
+    let emu = Emulator::start(120, None, 21);
+    let w = Workdir::new();
+    let dir = w.example("huawei-basic");
+    let d = dir.to_str().unwrap();
+    let ep = emu.endpoint_var();
+    let mut child = spawn(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]);
+    wait_for("the create", Duration::from_secs(60), || {
+        !emu.clusters().is_empty()
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lock = std::fs::read_to_string(w.path().join("state/huawei-basic.lock")).unwrap();
+    let id = serde_json::from_str::<Json>(&lock).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    run(&w, &emu, &["force-unlock", &id, d]).expect_code(0);
+    // The resource leaves the config: nothing plans it, and it is not in state.
+    let main = dir.join("main.toml");
+    let full = std::fs::read_to_string(&main).unwrap();
+    let cut = full.find("[resources.").unwrap();
+    std::fs::write(&main, &full[..cut]).unwrap();
+
+    let warning = "huawei_autopilot_cluster.main: an interrupted run's create is still in flight";
+    let r = run(&w, &emu, &["refresh", d, "--var", &ep]);
+    r.expect_code(0);
+    assert!(r.stderr.contains(warning), "{}", r.stderr);
+    let r = run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]);
+    assert!(r.stderr.contains(warning), "{}", r.stderr);
+    assert!(r.stderr.contains("clusterform destroy"), "{}", r.stderr);
+
+    // With the config back, destroy adopts it and deletes it.
+    std::fs::write(&main, &full).unwrap();
+    run(&w, &emu, &["destroy", d, "--auto-approve", "--var", &ep]).expect_code(0);
+    assert!(emu.clusters().is_empty(), "{:?}", emu.clusters());
+}
+
+#[test]
+fn a_create_timeout_fails_only_that_resource_and_the_next_apply_reattaches() {
+    let emu = Emulator::start(60, None, 22);
+    let w = Workdir::new();
+    let dir = cluster_stack(&w, "slow", "slow", "timeouts = { create = \"2s\" }\n");
+    let charts = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/huawei-platform/charts");
+    std::fs::create_dir_all(dir.join("charts")).unwrap();
+    for e in std::fs::read_dir(&charts).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join("charts").join(e.file_name())).unwrap();
+    }
+    let mut text = std::fs::read_to_string(dir.join("main.toml")).unwrap();
+    text.push_str(
+        "\n[resources.huawei_autopilot_chart.hello]\nfile = \"charts/hello-0.1.0.tgz\"\n\
+         name = \"hello\"\nversion = \"0.1.0\"\n",
+    );
+    std::fs::write(dir.join("main.toml"), text).unwrap();
+    let d = dir.to_str().unwrap();
+    let ep = emu.endpoint_var();
+
+    let r = run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("huawei_autopilot_cluster.main"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("timed out"), "{}", r.stderr);
+    assert!(r.stderr.contains("limit 2s"), "{}", r.stderr);
+    assert_eq!(
+        state_list(&w, &emu, &dir),
+        "huawei_autopilot_chart.hello",
+        "the independent chart is applied"
+    );
+    assert_eq!(names(&emu), ["slow"]);
+
+    edit(&dir, "create = \"2s\"", "create = \"5m\"");
+    let r = run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]);
+    r.expect_code(0);
+    assert!(r.stderr.contains("resuming 1 action(s)"), "{}", r.stderr);
+    assert_eq!(names(&emu), ["slow"], "re-attached, not created again");
+    run(&w, &emu, &["plan", d, "--var", &ep, "--detailed-exitcode"]).expect_code(0);
+}
