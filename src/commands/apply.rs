@@ -164,10 +164,11 @@ fn execute(
             }
             let mut ropts = session::refresh_options(&budgets, session::data_requests(&stack.config), events.clone());
             ropts.cancel = ints.cancel.clone();
-            match clusterform_executor::refresh(&state, &exec_providers, ropts).await {
-                Ok(r) => PlanContext::from_refresh(r),
-                Err(RefreshError::Cancelled) => return Ok(stop.early(sandbox).await),
-                Err(e) => return Err(anyhow!("{e}")),
+            // Reads change nothing: on Ctrl-C they are dropped rather than waited for.
+            match ints.guard(clusterform_executor::refresh(&state, &exec_providers, ropts)).await {
+                Some(Ok(r)) => PlanContext::from_refresh(r),
+                None | Some(Err(RefreshError::Cancelled)) => return Ok(stop.early(sandbox).await),
+                Some(Err(e)) => return Err(anyhow!("{e}")),
             }
         } else {
             PlanContext::offline(&state)

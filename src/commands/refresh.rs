@@ -40,12 +40,16 @@ pub fn run(args: &RefreshArgs, ui: &Ui) -> Result<Outcome> {
         let mut opts =
             session::refresh_options(&budgets, session::data_requests(&stack.config), events);
         opts.cancel = ints.cancel.clone();
-        let r = match clusterform_executor::refresh(&state, &exec_providers, opts).await {
-            Ok(r) => r,
-            Err(RefreshError::Cancelled) => {
+        // Reads change nothing: on Ctrl-C they are dropped rather than waited for.
+        let r = match ints
+            .guard(clusterform_executor::refresh(&state, &exec_providers, opts))
+            .await
+        {
+            Some(Ok(r)) => r,
+            None | Some(Err(RefreshError::Cancelled)) => {
                 return Ok(stopped(ui, &progress, heartbeat.as_ref(), sandbox).await)
             }
-            Err(e) => return Err(anyhow!("{e}")),
+            Some(Err(e)) => return Err(anyhow!("{e}")),
         };
         if heartbeat.as_ref().is_some_and(|h| !h.still_held()) {
             return Ok(stopped(ui, &progress, heartbeat.as_ref(), sandbox).await);

@@ -228,11 +228,10 @@ impl Progress {
         live.finish(key, result);
     }
 
-    /// A message outside the event stream (plain and live modes only).
+    /// A human message outside the event stream (in JSON mode too: a reader of the stream skips
+    /// lines that are not events).
     pub fn note(&self, text: &str) {
-        if self.mode != Mode::Json {
-            output::info(text);
-        }
+        output::info(text);
     }
 
     /// The closing summary: a JSON event, or the human line `text`.

@@ -702,3 +702,45 @@ fn a_create_timeout_fails_only_that_resource_and_the_next_apply_reattaches() {
     assert_eq!(names(&emu), ["slow"], "re-attached, not created again");
     run(&w, &emu, &["plan", d, "--var", &ep, "--detailed-exitcode"]).expect_code(0);
 }
+
+#[test]
+fn ctrl_c_during_refresh_exits_130_releases_the_lock_and_writes_nothing() {
+    let w = Workdir::new();
+    // Reads of the cluster answer slowly, so the refresh is still reading when Ctrl-C comes.
+    let faults = w.path().join("faults.toml");
+    std::fs::write(
+        &faults,
+        "[[route]]\nroute = \"GET /autopilot/v3/projects/*/clusters/*\"\nlatency_ms = [5000, 5000]\n",
+    )
+    .unwrap();
+    let emu = Emulator::start(1200, Some(&faults), 23);
+    let dir = w.example("huawei-basic");
+    let d = dir.to_str().unwrap();
+    let ep = emu.endpoint_var();
+    run(&w, &emu, &["apply", d, "--auto-approve", "--var", &ep]).expect_code(0);
+    let state_file = w.path().join("state/huawei-basic.json");
+    let before = std::fs::read_to_string(&state_file).unwrap();
+    let lock = w.path().join("state/huawei-basic.lock");
+
+    for command in ["refresh", "destroy"] {
+        let mut args = vec![command, d, "--var", &ep];
+        if command == "destroy" {
+            args.push("--auto-approve");
+        }
+        let child = spawn(&w, &emu, &args);
+        wait_for("the lock", Duration::from_secs(30), || lock.exists());
+        std::thread::sleep(Duration::from_millis(1500));
+        let sent = Instant::now();
+        signal(&child, "-INT");
+        let r = finish(child);
+        r.expect_code(130);
+        assert!(
+            sent.elapsed() < Duration::from_secs(3),
+            "{command}: waited for the read"
+        );
+        assert!(r.stderr.contains("Interrupted"), "{}", r.stderr);
+        assert!(!lock.exists(), "{command} left the lock");
+        assert_eq!(std::fs::read_to_string(&state_file).unwrap(), before);
+    }
+    assert_eq!(names(&emu), ["basic"], "nothing was destroyed");
+}
