@@ -186,7 +186,8 @@ fn execute(
             save_state(&store, &stack, &state, ctx.refreshed.clone())?;
             shutdown(sandbox).await;
             let outcome = fail_if_unadoptable(ui, &unadoptable);
-            progress.summary(&summary(operation, outcome, None, &plan), "No changes.");
+            // The plan on stdout already says so; only the JSON stream needs the summary.
+            progress.summary(&summary(operation, outcome, None, &plan), "");
             return Ok(outcome);
         }
         if !run.auto_approve && saved.is_none() {

@@ -744,3 +744,64 @@ fn ctrl_c_during_refresh_exits_130_releases_the_lock_and_writes_nothing() {
     }
     assert_eq!(names(&emu), ["basic"], "nothing was destroyed");
 }
+
+#[test]
+fn an_upgrade_reports_its_hops_and_steps_in_order() {
+    let emu = Emulator::start(3000, None, 24);
+    let w = Workdir::new();
+    let dir = w.example("huawei-upgrade");
+    let d = dir.to_str().unwrap();
+    let ep = emu.endpoint_var();
+    let v = ["--var", "version=v1.28"];
+    run(
+        &w,
+        &emu,
+        &[&["apply", d, "--auto-approve", "--var", &ep][..], &v].concat(),
+    )
+    .expect_code(0);
+
+    let r = run(
+        &w,
+        &emu,
+        &["apply", d, "--auto-approve", "--json", "--var", &ep],
+    );
+    r.expect_code(0);
+    let evs = events(&r.stderr);
+    let steps: Vec<(String, String, String)> = evs
+        .iter()
+        .filter(|e| e["event"] == "phase" && e.get("upgrade_step").is_some())
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (s("hop_from"), s("hop_to"), s("upgrade_step"))
+        })
+        .collect();
+    let hops: Vec<(String, String)> = steps
+        .iter()
+        .map(|(f, t, _)| (f.clone(), t.clone()))
+        .collect();
+    let mut distinct = hops.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 2, "two hops, in order: {steps:?}");
+    assert!(
+        distinct[0].0.starts_with("v1.28") && distinct[1].1.starts_with("v1.30"),
+        "{steps:?}"
+    );
+    let first_hop: Vec<&str> = steps
+        .iter()
+        .filter(|(f, t, _)| (f, t) == (&distinct[0].0, &distinct[0].1))
+        .map(|(_, _, s)| s.as_str())
+        .collect();
+    let pos = |name: &str| first_hop.iter().position(|s| s.contains(name));
+    assert!(
+        pos("precheck") < pos("upgrade") && pos("precheck").is_some(),
+        "{first_hop:?}"
+    );
+    assert!(pos("snapshot").is_some(), "{first_hop:?}");
+    let seq = sequence(&evs, "huawei_autopilot_cluster.prod");
+    assert_eq!(seq.first(), Some(&pair("refresh_started", "")), "{seq:?}");
+    assert_eq!(seq.last(), Some(&pair("finished", "upgrade")), "{seq:?}");
+    let last = evs.last().unwrap();
+    assert_eq!(last["event"], "summary");
+    assert_eq!(last["planned"]["upgrade"], 1);
+    assert_eq!(last["done"], 1);
+}
