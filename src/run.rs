@@ -63,16 +63,17 @@ pub fn values_of(state: &State) -> clusterform_planner::PlannedValues {
     values
 }
 
-/// The local store's journal, shareable with the executor. Once the run's lease is lost it
-/// refuses to write: the journal is the new holder's now.
+/// The local store's journal, shareable with the executor. Every append first renews the run's
+/// lease (when it holds the lock): once another run has taken the lock over, the journal is
+/// that run's and this one must not write to it.
 pub struct StoreJournal {
     pub store: Arc<LocalStore>,
-    pub lost: Arc<AtomicBool>,
+    pub lease: Option<Lease>,
 }
 
 impl Journal for StoreJournal {
     fn append(&self, record: &Record) -> Result<(), StateError> {
-        if self.lost.load(Ordering::SeqCst) {
+        if self.lease.as_ref().is_some_and(|l| !l.still_held()) {
             return Err(StateError::Io {
                 action: "append to",
                 path: self.store.journal_path().to_path_buf(),
@@ -144,23 +145,23 @@ impl Interrupts {
 }
 
 /// Renews the lock's lease while the run goes on. When a renewal finds the lease lost (another
-/// run took it over, or it was force-unlocked), the run is cancelled and `lost` is set: the
-/// command must stop without writing state or journal over the new holder's.
+/// run took it over, or it was force-unlocked), the run is cancelled and the lease marked lost:
+/// the command must stop without writing state or journal over the new holder's.
 pub fn spawn_heartbeat(guard: LockGuard, cancel: CancelToken) -> Heartbeat {
     let every = guard.heartbeat_interval();
-    let guard = Arc::new(Mutex::new(guard));
-    let lost = Arc::new(AtomicBool::new(false));
-    let (g, l) = (guard.clone(), lost.clone());
+    let lease = Lease {
+        guard: Arc::new(Mutex::new(guard)),
+        lost: Arc::new(AtomicBool::new(false)),
+    };
+    let l = lease.clone();
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
         loop {
             tick.tick().await;
-            let result = g.lock().unwrap_or_else(|e| e.into_inner()).heartbeat();
-            match result {
+            match l.renew() {
                 Ok(()) => {}
                 Err(e @ LockError::Lost { .. }) => {
-                    l.store(true, Ordering::SeqCst);
                     output::info(&format!("error: {e}"));
                     // Stop starting actions, and stop waiting on running ones: their operations
                     // are journaled and the new holder resumes them.
@@ -174,37 +175,76 @@ pub fn spawn_heartbeat(guard: LockGuard, cancel: CancelToken) -> Heartbeat {
             }
         }
     });
-    Heartbeat { task, guard, lost }
+    Heartbeat { task, lease }
 }
 
-/// Stops heartbeating and releases the lock when dropped.
-pub struct Heartbeat {
-    task: tokio::task::JoinHandle<()>,
+/// The run's hold on the state lock, shared by the heartbeat and the journal.
+#[derive(Clone)]
+pub struct Lease {
     guard: Arc<Mutex<LockGuard>>,
     lost: Arc<AtomicBool>,
 }
 
-impl Heartbeat {
-    /// Set once a renewal found the lease lost.
-    pub fn lost_flag(&self) -> Arc<AtomicBool> {
-        self.lost.clone()
-    }
-
-    /// Renews the lease now (before writing state); `true` if it is still ours.
-    pub fn still_held(&self) -> bool {
-        if self.lost.load(Ordering::SeqCst) {
-            return false;
+impl Lease {
+    /// Renews the lease; a `Lost` answer marks it lost for good.
+    fn renew(&self) -> Result<(), LockError> {
+        if self.is_lost() {
+            return Err(LockError::Lost {
+                id: self.id(),
+                now_held_by: None,
+            });
         }
         let r = self
             .guard
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .heartbeat();
-        if let Err(LockError::Lost { .. }) = r {
+        if let Err(LockError::Lost { .. }) = &r {
             self.lost.store(true, Ordering::SeqCst);
-            return false;
         }
-        true
+        r
+    }
+
+    fn id(&self) -> String {
+        self.guard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .info()
+            .id
+            .clone()
+    }
+
+    /// Set once a renewal found the lease lost.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Renews the lease now (e.g. before writing state or the journal); `true` while it is ours.
+    /// Other renewal failures (e.g. a transient IO error) do not count as lost.
+    pub fn still_held(&self) -> bool {
+        !matches!(self.renew(), Err(LockError::Lost { .. }))
+    }
+}
+
+/// Stops heartbeating and releases the lock when dropped.
+pub struct Heartbeat {
+    task: tokio::task::JoinHandle<()>,
+    lease: Lease,
+}
+
+impl Heartbeat {
+    pub fn lease(&self) -> Lease {
+        self.lease.clone()
+    }
+
+    /// Set once a renewal found the lease lost.
+    pub fn lost_flag(&self) -> Arc<AtomicBool> {
+        self.lease.lost.clone()
+    }
+
+    /// Renews the lease now (before writing state); `true` if it is still ours.
+    pub fn still_held(&self) -> bool {
+        self.lease.still_held()
     }
 }
 

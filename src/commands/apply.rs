@@ -138,7 +138,7 @@ fn execute(
         let events: Arc<dyn clusterform_executor::Events> = progress.clone();
         let mut in_flight = clusterform_executor::in_flight_from(&in_flight);
         let sink = Arc::new(
-            StateJournal::new(Arc::new(StoreJournal { store: store.clone(), lost: lost.clone() }))
+            StateJournal::new(Arc::new(StoreJournal { store: store.clone(), lease: heartbeat.as_ref().map(Heartbeat::lease) }))
                 .map_err(|e| anyhow!("{e}"))?,
         );
         let mut unadoptable = Vec::new();
