@@ -253,3 +253,41 @@ impl Drop for Heartbeat {
         self.task.abort();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clusterform_state::{LockInfo, LockRequest};
+
+    use super::*;
+
+    #[test]
+    fn the_journal_refuses_appends_once_the_lease_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(LocalStore::new(dir.path(), "s").unwrap());
+        let info = LockInfo::new("apply", "u", "h", "run-1");
+        let guard = store.lock(LockRequest::new(info), Duration::ZERO).unwrap();
+        let id = guard.info().id.clone();
+        let lease = Lease {
+            guard: Arc::new(Mutex::new(guard)),
+            lost: Arc::new(AtomicBool::new(false)),
+        };
+        let journal = StoreJournal {
+            store: store.clone(),
+            lease: Some(lease.clone()),
+        };
+        let record = Record::RunStarted {
+            run_id: "run-1".into(),
+        };
+        journal.append(&record).unwrap();
+        assert!(lease.still_held());
+
+        // Another run breaks the lock: from now on this run writes nothing.
+        store.force_unlock(&id).unwrap();
+        assert!(journal.append(&record).is_err());
+        assert!(lease.is_lost());
+        assert!(!lease.still_held());
+        assert_eq!(journal.records().unwrap().len(), 1);
+    }
+}
