@@ -63,9 +63,9 @@ pub fn values_of(state: &State) -> clusterform_planner::PlannedValues {
     values
 }
 
-/// The local store's journal, shareable with the executor. Every append first renews the run's
-/// lease (when it holds the lock): once another run has taken the lock over, the journal is
-/// that run's and this one must not write to it.
+/// The local store's journal, shareable with the executor. Every append first checks that the
+/// lock is still this run's (when it holds one): once another run has taken the lock over, the
+/// journal is that run's and this one must not write to it.
 pub struct StoreJournal {
     pub store: Arc<LocalStore>,
     pub lease: Option<Lease>,
@@ -73,7 +73,7 @@ pub struct StoreJournal {
 
 impl Journal for StoreJournal {
     fn append(&self, record: &Record) -> Result<(), StateError> {
-        if self.lease.as_ref().is_some_and(|l| !l.still_held()) {
+        if self.lease.as_ref().is_some_and(|l| !l.owns(&self.store)) {
             return Err(StateError::Io {
                 action: "append to",
                 path: self.store.journal_path().to_path_buf(),
@@ -212,6 +212,23 @@ impl Lease {
             .info()
             .id
             .clone()
+    }
+
+    /// Whether the store's lock is still this lease's, by reading it (no renewal, so no write
+    /// and no lock guard taken: cheap enough before every journal append). An unreadable lock
+    /// file is not taken as lost.
+    pub fn owns(&self, store: &LocalStore) -> bool {
+        if self.is_lost() {
+            return false;
+        }
+        match store.lock_holder() {
+            Ok(Some(h)) if h.id == self.id() => true,
+            Ok(_) => {
+                self.lost.store(true, Ordering::SeqCst);
+                false
+            }
+            Err(_) => true,
+        }
     }
 
     /// Set once a renewal found the lease lost.

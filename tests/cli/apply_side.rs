@@ -393,6 +393,8 @@ fn an_expired_lease_is_taken_over_and_the_old_holder_stops_without_writing() {
     wait_for("the create", Duration::from_secs(60), || {
         !emu.clusters().is_empty()
     });
+    // Let it journal the create's answer and settle into polling.
+    std::thread::sleep(Duration::from_millis(300));
     // The holder freezes: no heartbeat, so its lease runs out.
     signal(&old, "-STOP");
     std::thread::sleep(Duration::from_millis(3500));
