@@ -105,9 +105,10 @@ impl Interrupts {
             armed: Arc::new(AtomicU8::new(0)),
         };
         let w = me.clone();
+        let mut signals = CtrlC::register();
         tokio::spawn(async move {
             for n in 0..2 {
-                if tokio::signal::ctrl_c().await.is_err() {
+                if !signals.recv().await {
                     return;
                 }
                 if w.armed.load(Ordering::SeqCst) == 0 {
@@ -141,6 +142,31 @@ impl Interrupts {
             v = fut => Some(v),
             _ = self.cancel.cancelled() => None,
         }
+    }
+}
+
+/// Ctrl-C as a stream, registered when created: from then on SIGINT no longer kills the
+/// process, even before the watching task first runs.
+struct CtrlC {
+    #[cfg(unix)]
+    sigint: Option<tokio::signal::unix::Signal>,
+}
+
+impl CtrlC {
+    fn register() -> CtrlC {
+        CtrlC {
+            #[cfg(unix)]
+            sigint: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Waits for the next Ctrl-C; `false` if none can be received.
+    async fn recv(&mut self) -> bool {
+        #[cfg(unix)]
+        if let Some(s) = self.sigint.as_mut() {
+            return s.recv().await.is_some();
+        }
+        tokio::signal::ctrl_c().await.is_ok()
     }
 }
 
