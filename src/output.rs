@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::sync::Mutex;
-use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -113,10 +112,12 @@ impl Live {
         let bar = bars.entry(key.to_string()).or_insert_with(|| {
             let b = self.multi.add(ProgressBar::new_spinner());
             b.set_style(self.style.clone());
-            b.enable_steady_tick(Duration::from_millis(120));
             b
         });
+        // No steady tick (a thread per line): the caller redraws a few times a second, and each
+        // redraw turns the spinner.
         bar.set_message(line.to_string());
+        bar.tick();
     }
 
     /// Removes the live line of `key` and, if given, prints `result` in its place.

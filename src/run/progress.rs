@@ -162,14 +162,15 @@ impl Progress {
         })
     }
 
-    /// Redraws the live lines once a second (elapsed times move on) until `Progress` is dropped.
+    /// Redraws the live lines four times a second (spinners turn, elapsed times move on) until
+    /// `Progress` is dropped.
     pub fn start_ticker(self: &Arc<Self>) {
         if self.live.is_none() {
             return;
         }
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval(Duration::from_millis(250));
             loop {
                 tick.tick().await;
                 let Some(p) = weak.upgrade() else { return };
