@@ -5,7 +5,7 @@
 //! | 0    | success; for `plan --detailed-exitcode`: no changes |
 //! | 1    | any error, flag errors included (clap's own 2 is remapped) |
 //! | 2    | `plan --detailed-exitcode` only: the plan has changes |
-//! | 130  | apply or destroy interrupted by Ctrl-C (state saved, journal kept) |
+//! | 130  | interrupted by Ctrl-C (apply/destroy: state saved, journal kept; lock released) |
 
 use std::process::ExitCode;
 

@@ -3,7 +3,11 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
+use std::sync::Mutex;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How output looks, decided once at start-up.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +18,8 @@ pub struct Ui {
     pub color_stderr: bool,
     /// stdin is a terminal (an approval prompt can be answered).
     pub stdin_tty: bool,
+    /// stderr is a terminal: progress is drawn as live lines.
+    pub stderr_tty: bool,
 }
 
 impl Ui {
@@ -24,6 +30,7 @@ impl Ui {
             color_stdout: !no_color && io::stdout().is_terminal(),
             color_stderr: !no_color && stderr_tty,
             stdin_tty: io::stdin().is_terminal(),
+            stderr_tty,
         }
     }
 }
@@ -44,9 +51,22 @@ pub fn data(text: &str) {
     }
 }
 
-/// Writes a message line to stderr.
+/// The live progress lines being drawn on stderr, if any: messages are printed above them.
+static LIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
+
+/// Writes a message line to stderr (above the live progress lines while they are drawn).
 pub fn info(text: &str) {
-    let _ = writeln!(io::stderr().lock(), "{text}");
+    let live = LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match live {
+        Some(m) => {
+            if m.println(text).is_err() {
+                let _ = writeln!(io::stderr().lock(), "{text}");
+            }
+        }
+        None => {
+            let _ = writeln!(io::stderr().lock(), "{text}");
+        }
+    }
 }
 
 /// Writes an error (and its hint lines) to stderr.
@@ -56,17 +76,92 @@ pub fn error(ui: &Ui, text: &str) {
     } else {
         "error"
     };
-    let _ = writeln!(io::stderr().lock(), "{prefix}: {text}");
+    info(&format!("{prefix}: {text}"));
 }
 
-/// Asks a question on stderr and reads one line from stdin.
-pub fn ask(question: &str) -> io::Result<String> {
+/// Live progress on a terminal's stderr: one redrawn line per key (a running resource), each
+/// replaced by a one-line result when it finishes. The lines' text comes from the caller.
+pub struct Live {
+    multi: MultiProgress,
+    bars: Mutex<HashMap<String, ProgressBar>>,
+    style: ProgressStyle,
+}
+
+impl Live {
+    /// Starts drawing on stderr; messages from `info` go above the lines until `Live` is dropped.
+    pub fn start(color: bool) -> Live {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        *LIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(multi.clone());
+        let template = if color {
+            "{spinner:.cyan} {msg}"
+        } else {
+            "{spinner} {msg}"
+        };
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        Live {
+            multi,
+            bars: Mutex::new(HashMap::new()),
+            style,
+        }
+    }
+
+    /// Shows `line` as the live line of `key`, adding it if new.
+    pub fn set(&self, key: &str, line: &str) {
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        let bar = bars.entry(key.to_string()).or_insert_with(|| {
+            let b = self.multi.add(ProgressBar::new_spinner());
+            b.set_style(self.style.clone());
+            b
+        });
+        // No steady tick (a thread per line): the caller redraws a few times a second, and each
+        // redraw turns the spinner.
+        bar.set_message(line.to_string());
+        bar.tick();
+    }
+
+    /// Removes the live line of `key` and, if given, prints `result` in its place.
+    pub fn finish(&self, key: &str, result: Option<&str>) {
+        let bar = self
+            .bars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+        if let Some(b) = bar {
+            b.finish_and_clear();
+            self.multi.remove(&b);
+        }
+        if let Some(r) = result {
+            let _ = self.multi.println(r);
+        }
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for (_, b) in self.bars.lock().unwrap_or_else(|e| e.into_inner()).drain() {
+            b.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+        *LIVE.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
+
+/// Asks a question on stderr and reads one line from stdin on a thread of its own, so the
+/// caller can stop waiting (on Ctrl-C) while the read is blocked.
+pub fn ask(question: &str) -> io::Result<tokio::sync::oneshot::Receiver<io::Result<String>>> {
     {
         let mut err = io::stderr().lock();
         write!(err, "{question}")?;
         err.flush()?;
     }
-    let mut line = String::new();
-    io::stdin().read_line(&mut line)?;
-    Ok(line.trim().to_string())
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let answer = io::stdin()
+            .read_line(&mut line)
+            .map(|_| line.trim().to_string());
+        let _ = tx.send(answer);
+    });
+    Ok(rx)
 }

@@ -64,7 +64,11 @@ pub fn lock(store: &LocalStore, args: &LockArgs, operation: &str) -> Result<Opti
         .or_else(|| std::env::var("HOSTNAME").ok())
         .unwrap_or_else(|| "unknown".into());
     let run_id = uuid::Uuid::new_v4().to_string();
-    let info = LockInfo::new(operation, user, host, run_id);
+    let mut info = LockInfo::new(operation, user, host, run_id);
+    // CLUSTERFORM_LOCK_LEASE (e.g. `2s`, `10m`) shortens or lengthens the lease; tests use it.
+    if let Ok(v) = std::env::var("CLUSTERFORM_LOCK_LEASE") {
+        info.lease_secs = parse_duration(&v)?.as_secs().max(1);
+    }
     match store.lock(LockRequest::new(info.clone()), timeout) {
         Ok(g) => Ok(Some(g)),
         Err(LockError::Expired { .. }) => {

@@ -1,22 +1,25 @@
-//! `clusterform apply`, `destroy` and `refresh`: lock, replay the journal, refresh, plan, ask,
+//! `clusterform apply` and `destroy`: lock, replay the journal, refresh, plan, ask,
 //! apply through the executor (journaled, resumable), save state, unlock.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
-use clusterform_executor::{ApplyOptions, CancelToken, StateJournal};
-use clusterform_model::{OutputState, PlanMode, State};
+use clusterform_executor::{
+    ApplyOptions, ApplyReport, ApplySink, InFlight, LookupOptions, RefreshError, StateJournal,
+};
+use clusterform_model::{Address, Attrs, OutputState, Plan, PlanMode, State};
 use clusterform_planner::{HookMap, PlanOptions};
 use clusterform_provider::Provider;
-use clusterform_state::{LockGuard, StateStore};
+use clusterform_state::StateStore;
 
-use crate::cli::{
-    ApplyArgs, DestroyArgs, LockArgs, PlanShapeArgs, RefreshArgs, RunArgs, StackArgs, VarArgs,
-};
+use crate::cli::{ApplyArgs, DestroyArgs, LockArgs, PlanShapeArgs, RunArgs, StackArgs, VarArgs};
 use crate::exit::Outcome;
 use crate::output::{self, Ui};
-use crate::run::{watch_ctrl_c, ConfigResolver, Progress, StoreJournal};
+use crate::run::{
+    spawn_heartbeat, ConfigResolver, Heartbeat, Interrupts, Mode, Progress, StoreJournal, Summary,
+};
 use crate::session::{self, PlanContext};
 use crate::{planfile, stack};
 
@@ -133,28 +136,60 @@ fn execute(
     };
     let rt = super::runtime()?;
     rt.block_on(async {
+        let ints = Interrupts::install();
         let store = Arc::new(session::open_store(&stack)?);
         let guard = session::lock(&store, lock_args, operation)?;
-        let _heartbeat = guard.map(spawn_heartbeat);
-        let (state, in_flight) = session::recover(&store)?;
+        ints.arm();
+        let heartbeat = guard.map(|g| spawn_heartbeat(g, ints.cancel.clone()));
+        let lost = heartbeat.as_ref().map(|h| h.lost_flag()).unwrap_or_default();
+        let progress = Progress::new(Mode::detect(ui, run.json), ui);
+        progress.start_ticker();
+        let stop = Stop { ui, progress: &progress, lost: &lost, operation };
+        let (mut state, in_flight) = session::recover(&store)?;
         if !in_flight.is_empty() {
-            output::info(&format!("resuming {} action(s) an earlier run left in flight", in_flight.len()));
+            progress.note(&format!("resuming {} action(s) an earlier run left in flight", in_flight.len()));
         }
         let mut sandbox = None;
-        let providers = session::providers(&stack, &mut sandbox).await?;
+        let Some(providers) = ints.guard(session::providers(&stack, &mut sandbox)).await else {
+            return Ok(stop.early(sandbox).await);
+        };
+        let providers = providers?;
         let (exec_providers, budgets) = session::executor_providers(&stack, &providers);
-        let events: Arc<dyn clusterform_executor::Events> = Arc::new(Progress { json: run.json });
+        let events: Arc<dyn clusterform_executor::Events> = progress.clone();
+        let mut in_flight = clusterform_executor::in_flight_from(&in_flight);
+        let sink = Arc::new(
+            StateJournal::new(Arc::new(StoreJournal { store: store.clone(), lease: heartbeat.as_ref().map(Heartbeat::lease) }))
+                .map_err(|e| anyhow!("{e}"))?,
+        );
+        let mut unadoptable = Vec::new();
+        if options.mode == PlanMode::Destroy {
+            let lookup = LookupOptions {
+                budgets: budgets.clone(),
+                events: events.clone(),
+                cancel: ints.cancel.clone(),
+                ..Default::default()
+            };
+            let Some(adoption) = ints
+                .guard(adopt_unrecorded(&stack, &mut state, &mut in_flight, &exec_providers, sink.as_ref(), &lookup, &progress))
+                .await
+            else {
+                return Ok(stop.early(sandbox).await);
+            };
+            unadoptable = adoption?;
+        }
 
         let ctx = if shape.refresh {
-            session::prepare_plans(&providers).await?;
-            let r = clusterform_executor::refresh(
-                &state,
-                &exec_providers,
-                session::refresh_options(&budgets, session::data_requests(&stack.config), events.clone()),
-            )
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-            PlanContext::from_refresh(r)
+            if ints.guard(session::prepare_plans(&providers)).await.transpose()?.is_none() {
+                return Ok(stop.early(sandbox).await);
+            }
+            let mut ropts = session::refresh_options(&budgets, session::data_requests(&stack.config), events.clone());
+            ropts.cancel = ints.cancel.clone();
+            // Reads change nothing: on Ctrl-C they are dropped rather than waited for.
+            match ints.guard(clusterform_executor::refresh(&state, &exec_providers, ropts)).await {
+                Some(Ok(r)) => PlanContext::from_refresh(r),
+                None | Some(Err(RefreshError::Cancelled)) => return Ok(stop.early(sandbox).await),
+                Some(Err(e)) => return Err(anyhow!("{e}")),
+            }
         } else {
             PlanContext::offline(&state)
         };
@@ -165,48 +200,62 @@ fn execute(
         }
         output::data(&clusterform_planner::render::render_human(&plan, ui.color_stdout));
         if !plan.has_changes() && in_flight.is_empty() {
+            if !stop.lease_held(heartbeat.as_ref()) {
+                return Ok(stop.lease_lost(sandbox).await);
+            }
             save_state(&store, &stack, &state, ctx.refreshed.clone())?;
             shutdown(sandbox).await;
-            return Ok(Outcome::Success);
+            let outcome = fail_if_unadoptable(ui, &unadoptable);
+            // The plan on stdout already says so; only the JSON stream needs the summary.
+            progress.summary(&summary(operation, outcome, None, &plan), "");
+            return Ok(outcome);
         }
         if !run.auto_approve && saved.is_none() {
             if !ui.stdin_tty {
                 bail!("{operation} needs approval and stdin is not a terminal\nhint: pass --auto-approve, or apply a saved plan file");
             }
-            let answer = output::ask(&format!("Do you want to {operation}? Only 'yes' is accepted: "))
-                .context("failed to read the answer")?;
+            let asked = output::ask(&format!("Do you want to {operation}? Only 'yes' is accepted: "))
+                .context("failed to ask for approval")?;
+            let answer = match ints.guard(asked).await {
+                None => return Ok(stop.early(sandbox).await),
+                Some(Ok(a)) => a.context("failed to read the answer")?,
+                Some(Err(_)) => bail!("failed to read the answer"),
+            };
             if answer != "yes" {
                 output::info(&format!("{operation} cancelled."));
                 shutdown(sandbox).await;
                 return Ok(Outcome::Failed);
             }
         }
-        let sink = Arc::new(StateJournal::new(Arc::new(StoreJournal(store.clone()))).map_err(|e| anyhow!("{e}"))?);
-        let cancel = CancelToken::new();
-        watch_ctrl_c(cancel.clone());
+        if ints.requested() {
+            return Ok(stop.early(sandbox).await);
+        }
         let opts = ApplyOptions {
             parallelism: run.parallelism.max(1),
             budgets,
-            cancel: cancel.clone(),
+            cancel: ints.cancel.clone(),
             events,
             resolver: Arc::new(ConfigResolver { config: stack.config.clone() }),
-            in_flight: clusterform_executor::in_flight_from(&in_flight),
+            in_flight,
             poll: session::poll_options(sandbox.as_ref()),
             ..Default::default()
         };
         let report = clusterform_executor::apply(&plan, ctx.refreshed.clone(), &exec_providers, sink, opts)
             .await
             .map_err(|e| anyhow!("{e}"))?;
-        let ok = report.is_success();
+        if !stop.lease_held(heartbeat.as_ref()) {
+            return Ok(stop.lease_lost(sandbox).await);
+        }
         save_state(&store, &stack, &state, report.state.clone())?;
         shutdown(sandbox).await;
-        let s = plan.summary();
+        report_unresolved(ui, &report.unresolved);
         if report.cancelled {
-            output::info(&format!(
+            progress.note(&format!(
                 "Interrupted: {} done, {} not started; state saved and the journal kept for the next run.",
                 report.done.len(),
-                report.not_started.len()
+                report.not_started.len() + report.interrupted.len()
             ));
+            progress.summary(&summary(operation, Outcome::Interrupted, Some(&report), &plan), "");
             return Ok(Outcome::Interrupted);
         }
         for f in &report.failed {
@@ -215,7 +264,9 @@ fn execute(
         if let Some(h) = &report.halted {
             output::error(ui, &format!("apply halted: {h}"));
         }
-        output::info(&format!(
+        let outcome = if report.is_success() { fail_if_unadoptable(ui, &unadoptable) } else { Outcome::Failed };
+        let s = plan.summary();
+        let text = format!(
             "{} complete: {} done, {} failed, {} skipped ({} create, {} update, {} upgrade, {} replace, {} delete planned).",
             if operation == "destroy" { "Destroy" } else { "Apply" },
             report.done.len(),
@@ -226,13 +277,190 @@ fn execute(
             s.upgrade,
             s.replace,
             s.delete
-        ));
-        Ok(if ok { Outcome::Success } else { Outcome::Failed })
+        );
+        progress.summary(&summary(operation, outcome, Some(&report), &plan), &text);
+        Ok(outcome)
     })
 }
 
+/// How a run that stops early ends: lease lost (exit 1) or Ctrl-C (exit 130).
+struct Stop<'a> {
+    ui: &'a Ui,
+    progress: &'a Arc<Progress>,
+    lost: &'a Arc<AtomicBool>,
+    operation: &'a str,
+}
+
+impl Stop<'_> {
+    /// Stopped before applying anything: by Ctrl-C, or because the lease was lost.
+    async fn early(&self, sandbox: Option<session::Sandbox>) -> Outcome {
+        if self.lost.load(Ordering::SeqCst) {
+            return self.lease_lost(sandbox).await;
+        }
+        shutdown(sandbox).await;
+        self.progress.note(&format!(
+            "Interrupted: {} stopped before changing anything.",
+            self.operation
+        ));
+        let s = Summary {
+            operation: self.operation.to_string(),
+            outcome: "interrupted".into(),
+            ..Default::default()
+        };
+        self.progress.summary(&s, "");
+        Outcome::Interrupted
+    }
+
+    /// Whether the lock (if taken) is still this run's, checked right before writing state.
+    fn lease_held(&self, heartbeat: Option<&Heartbeat>) -> bool {
+        !self.lost.load(Ordering::SeqCst) && heartbeat.is_none_or(Heartbeat::still_held)
+    }
+
+    async fn lease_lost(&self, sandbox: Option<session::Sandbox>) -> Outcome {
+        shutdown(sandbox).await;
+        output::error(
+            self.ui,
+            &format!(
+                "{} stopped: the state lock's lease was lost to another run; state was not written\nhint: the run holding the lock now resumes what this one left in flight",
+                self.operation
+            ),
+        );
+        let s = Summary {
+            operation: self.operation.to_string(),
+            outcome: "failed".into(),
+            ..Default::default()
+        };
+        self.progress.summary(&s, "");
+        Outcome::Failed
+    }
+}
+
+fn summary(
+    operation: &str,
+    outcome: Outcome,
+    report: Option<&ApplyReport>,
+    plan: &Plan,
+) -> Summary {
+    let s = plan.summary();
+    let planned = [
+        ("create", s.create),
+        ("update", s.update),
+        ("upgrade", s.upgrade),
+        ("replace", s.replace),
+        ("delete", s.delete),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Summary {
+        operation: operation.to_string(),
+        outcome: match outcome {
+            Outcome::Success | Outcome::Changes => "success",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+        }
+        .into(),
+        done: report.map_or(0, |r| r.done.len()),
+        failed: report.map_or(0, |r| r.failed.len()),
+        skipped: report.map_or(0, |r| r.skipped.len()),
+        interrupted: report.map_or(0, |r| r.interrupted.len()),
+        not_started: report.map_or(0, |r| r.not_started.len()),
+        planned,
+    }
+}
+
+/// `destroy` after an interrupted apply: objects whose create was in flight but which never
+/// reached state are looked up (by journaled id, else through `find` with the config's values)
+/// and recorded, so the destroy deletes them. Those the cloud does not have are settled in the
+/// journal; those that cannot be looked up are returned, for the command to fail naming them.
+async fn adopt_unrecorded(
+    stack: &stack::Stack,
+    state: &mut State,
+    in_flight: &mut Vec<InFlight>,
+    providers: &clusterform_executor::Providers,
+    sink: &dyn ApplySink,
+    lookup: &LookupOptions,
+    progress: &Progress,
+) -> Result<Vec<(InFlight, String)>> {
+    let values = crate::run::values_of(state);
+    let desired = |a: &Address| -> Option<Attrs> {
+        let rc = stack.config.resource(a)?;
+        let mut out = Attrs::new();
+        for (k, e) in &rc.attrs {
+            if let Ok(v) = values.eval(&e.value) {
+                if !v.contains_unknown() {
+                    out.insert(k.clone(), v);
+                }
+            }
+        }
+        Some(out)
+    };
+    let adoption = clusterform_executor::adopt(state, in_flight, providers, &desired, lookup)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    for mut rs in adoption.adopted {
+        if let Some(rc) = stack.config.resource(&rs.address) {
+            rs.dependencies = clusterform_planner::config_dependencies(rc)
+                .into_iter()
+                .collect();
+        }
+        progress.note(&format!(
+            "{}: adopted {} that an interrupted run was creating; it will be destroyed",
+            rs.address, rs.id
+        ));
+        state.resources.insert(rs.address.clone(), rs);
+    }
+    for f in &adoption.absent {
+        // Nothing reached the cloud: the step is over.
+        sink.completed(&f.address, f.step, None)
+            .map_err(|e| anyhow!("{e}"))?;
+        in_flight.retain(|x| !(x.address == f.address && x.step == f.step));
+    }
+    Ok(adoption.unknown)
+}
+
+/// Names in-flight steps that could not be looked up; the run fails so a person looks at them.
+fn fail_if_unadoptable(ui: &Ui, unknown: &[(InFlight, String)]) -> Outcome {
+    for (f, why) in unknown {
+        output::error(
+            ui,
+            &format!(
+                "{}: an interrupted run's {} may have left an object in the cloud that is not in state ({why})\nhint: find it in the cloud console and delete it, or `clusterform import {} ID` it and destroy again",
+                f.address,
+                f.step.as_str(),
+                f.address
+            ),
+        );
+    }
+    if unknown.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    }
+}
+
+/// Warns about in-flight steps apply could not settle (their address left the config and the
+/// state): the object may exist in the cloud unrecorded, so the journal keeps them.
+fn report_unresolved(ui: &Ui, unresolved: &[InFlight]) {
+    for f in unresolved {
+        let id = f
+            .object_id
+            .as_deref()
+            .map(|i| format!(" (object {i})"))
+            .unwrap_or_default();
+        output::error(
+            ui,
+            &format!(
+                "{}: an interrupted run's {} is still in flight{id} but the address is neither planned nor in state; the object may exist in the cloud unrecorded\nhint: run `clusterform destroy` to adopt and delete it, or put the resource back in the config and apply",
+                f.address,
+                f.step.as_str()
+            ),
+        );
+    }
+}
+
 /// Writes the final state (outputs evaluated against it) with the serial bumped.
-fn save_state(
+pub(super) fn save_state(
     store: &clusterform_state::LocalStore,
     stack: &stack::Stack,
     prior: &State,
@@ -266,78 +494,8 @@ fn save_state(
     store.write(&next).map_err(|e| anyhow!("{e}"))
 }
 
-async fn shutdown(sandbox: Option<session::Sandbox>) {
+pub(super) async fn shutdown(sandbox: Option<session::Sandbox>) {
     if let Some(s) = sandbox {
         s.emulator.shutdown().await;
     }
-}
-
-/// Renews the lock's lease while the run goes on.
-pub(super) fn spawn_heartbeat(guard: LockGuard) -> HeartbeatTask {
-    let every = guard.heartbeat_interval();
-    let guard = Arc::new(Mutex::new(guard));
-    let g = guard.clone();
-    let task = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let mut lock = g.lock().unwrap_or_else(|e| e.into_inner());
-            if lock.heartbeat().is_err() {
-                output::info("warning: failed to renew the state lock's lease");
-            }
-        }
-    });
-    HeartbeatTask {
-        task,
-        _guard: guard,
-    }
-}
-
-/// Stops heartbeating and releases the lock when dropped.
-pub(super) struct HeartbeatTask {
-    task: tokio::task::JoinHandle<()>,
-    _guard: Arc<Mutex<LockGuard>>,
-}
-
-impl Drop for HeartbeatTask {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-pub fn refresh(args: &RefreshArgs, ui: &Ui) -> Result<Outcome> {
-    let stack = match stack::load(&args.stack, ui) {
-        Ok(s) => s,
-        Err(f) => return super::load_failed(f),
-    };
-    let rt = super::runtime()?;
-    rt.block_on(async {
-        let store = session::open_store(&stack)?;
-        let _guard = session::lock(&store, &args.lock, "refresh")?;
-        let (state, _) = session::recover(&store)?;
-        let mut sandbox = None;
-        let providers = session::providers(&stack, &mut sandbox).await?;
-        let (exec_providers, budgets) = session::executor_providers(&stack, &providers);
-        let events: Arc<dyn clusterform_executor::Events> = Arc::new(Progress { json: args.json });
-        let r = clusterform_executor::refresh(
-            &state,
-            &exec_providers,
-            session::refresh_options(&budgets, session::data_requests(&stack.config), events),
-        )
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-        for (addr, d) in &r.drift {
-            output::info(&format!(
-                "{addr}: {} attribute(s) changed outside clusterform",
-                d.len()
-            ));
-        }
-        for addr in &r.gone {
-            output::info(&format!("{addr}: gone from the cloud; dropped from state"));
-        }
-        save_state(&store, &stack, &state, r.state)?;
-        shutdown(sandbox).await;
-        Ok(Outcome::Success)
-    })
 }

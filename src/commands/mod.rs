@@ -5,6 +5,7 @@ mod fmt;
 mod huawei;
 mod import;
 mod plan;
+mod refresh;
 mod show;
 mod state;
 mod validate;
@@ -23,7 +24,7 @@ pub fn run(command: Command, ui: &Ui) -> Result<Outcome> {
         Command::Plan(a) => plan::run(&a, ui),
         Command::Apply(a) => apply::apply(&a, ui),
         Command::Destroy(a) => apply::destroy(&a, ui),
-        Command::Refresh(a) => apply::refresh(&a, ui),
+        Command::Refresh(a) => refresh::run(&a, ui),
         Command::Import(a) => import::run(&a, ui),
         Command::Show(a) => show::show(&a, ui),
         Command::Output(a) => show::outputs(&a, ui),

@@ -11,7 +11,7 @@ use clusterform_provider::Provider;
 use crate::cli::PlanArgs;
 use crate::exit::Outcome;
 use crate::output::{self, Ui};
-use crate::run::Progress;
+use crate::run::{Mode, Progress};
 use crate::session::{self, PlanContext};
 use crate::{planfile, stack};
 
@@ -34,8 +34,8 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
     let plan = rt.block_on(async {
         let store = session::open_store(&stack)?;
         // A long refresh must not outlive the lease: renew it as apply does.
-        let _heartbeat =
-            session::lock(&store, &args.lock, "plan")?.map(super::apply::spawn_heartbeat);
+        let _heartbeat = session::lock(&store, &args.lock, "plan")?
+            .map(|g| crate::run::spawn_heartbeat(g, clusterform_executor::CancelToken::new()));
         let (state, _) = session::recover(&store)?;
         if !args.shape.refresh {
             let offline = clusterform_provider_huawei::HuaweiHooks::new();
@@ -63,7 +63,7 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
             session::refresh_options(
                 &budgets,
                 session::data_requests(&stack.config),
-                Arc::new(Progress { json: false }),
+                Progress::new(Mode::detect(ui, false), ui),
             ),
         )
         .await

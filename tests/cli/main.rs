@@ -1,6 +1,7 @@
 //! End-to-end tests of the built `clusterform` binary: the examples and inline stacks, offline,
 //! against the embedded sandbox, and against the emulator binary over loopback.
 
+mod apply_side;
 mod architecture;
 mod commands;
 mod crash;

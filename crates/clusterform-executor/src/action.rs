@@ -604,7 +604,7 @@ impl<'a> Worker<'a> {
                 };
                 self.ctx
                     .events
-                    .phase(&j.address, &format!("{} → {}: {name}", hop.from, hop.to));
+                    .upgrade_step(&j.address, &hop.from, &hop.to, &name);
                 let op = match op {
                     Some(mut op) => {
                         // An operation the provider continues under (a retried upgrade task)

@@ -47,6 +47,11 @@ impl CancelToken {
         }
     }
 
+    /// Resolves once cancellation has been asked for (at any level).
+    pub async fn cancelled(&self) {
+        reached(self.subscribe(), CancelLevel::Graceful).await
+    }
+
     pub(crate) fn subscribe(&self) -> watch::Receiver<u8> {
         self.tx.subscribe()
     }
@@ -71,6 +76,7 @@ mod tests {
         let waiter = tokio::spawn(reached(t.subscribe(), CancelLevel::Graceful));
         t.clone().cancel();
         waiter.await.unwrap();
+        t.cancelled().await;
         assert_eq!(t.level(), CancelLevel::Graceful);
         t.cancel();
         t.cancel();

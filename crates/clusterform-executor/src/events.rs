@@ -24,6 +24,11 @@ pub trait Events: Send + Sync {
     fn action_started(&self, _address: &Address, _step: Step) {}
     /// The cloud's word for where a running operation is (e.g. `Creating`, `precheck`).
     fn phase(&self, _address: &Address, _phase: &str) {}
+    /// An upgrade reached step `step` (e.g. `precheck`) of its hop `from` → `to`. By default
+    /// reported as the phase `"{from} → {to}: {step}"`.
+    fn upgrade_step(&self, address: &Address, from: &str, to: &str, step: &str) {
+        self.phase(address, &format!("{from} → {to}: {step}"));
+    }
     fn progress(&self, _address: &Address, _percent: u8) {}
     fn finished(&self, _address: &Address, _step: Step, _elapsed: Duration) {}
     fn failed(&self, _address: &Address, _step: Step, _message: &str) {}

@@ -10,6 +10,7 @@ mod cancel;
 mod events;
 mod graph;
 mod journal;
+mod lookup;
 mod poll;
 mod rate;
 mod refresh;
@@ -28,6 +29,7 @@ pub use events::{Events, NoEvents, RefreshOutcome};
 pub use journal::{
     replay, ApplySink, Checkpoint, InFlight, Intent, MemoryJournal, Record, SinkError, Step,
 };
+pub use lookup::{adopt, import, Adoption, LookupError, LookupOptions};
 pub use poll::{next_interval, PollOptions};
 pub use rate::{Budgets, TokenBucket};
 pub use refresh::{diff, refresh, DataRequest, RefreshError, RefreshOptions, RefreshResult};
