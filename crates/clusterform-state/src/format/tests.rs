@@ -291,3 +291,42 @@ fn a_current_file_is_read_in_one_pass() {
     assert_eq!(file.format_version, CURRENT_FORMAT_VERSION);
     assert!(serde_json::from_slice::<Current>(&golden("v0-prod.json")).is_err());
 }
+
+/// The golden v1 file with its resources array changed by `edit`.
+fn golden_v1_with_resources(edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> Vec<u8> {
+    let mut file: serde_json::Value = serde_json::from_slice(&golden("v1-prod.json")).unwrap();
+    let Some(serde_json::Value::Array(resources)) = file.get_mut("resources") else {
+        panic!("golden v1 has a resources array")
+    };
+    edit(resources);
+    serde_json::to_vec(&file).unwrap()
+}
+
+#[test]
+fn resources_out_of_address_order_read_as_in_order() {
+    let in_order = decode(&golden("v1-prod.json")).unwrap();
+    for edit in [
+        (|r: &mut Vec<serde_json::Value>| r.reverse()) as fn(&mut Vec<serde_json::Value>),
+        |r| r.swap(1, 2),
+        |r| r.rotate_left(1),
+    ] {
+        let bytes = golden_v1_with_resources(edit);
+        assert_eq!(decode(&bytes).unwrap(), in_order);
+    }
+}
+
+#[test]
+fn a_resource_twice_in_a_row_or_apart_is_refused() {
+    for edit in [
+        (|r: &mut Vec<serde_json::Value>| r.insert(1, r[0].clone()))
+            as fn(&mut Vec<serde_json::Value>),
+        |r| r.push(r[0].clone()),
+        |r| r.push(r[2].clone()),
+    ] {
+        let err = decode(&golden_v1_with_resources(edit)).unwrap_err();
+        assert!(
+            matches!(&err, StateError::BadContent { problem, .. } if problem.ends_with(" twice")),
+            "{err:?}"
+        );
+    }
+}

@@ -132,15 +132,32 @@ fn parse_address(origin: &Origin, text: &str, what: &str) -> Result<Address, Sta
 pub(super) fn into_model(file: StateFileV1, origin: &Origin) -> Result<State, StateError> {
     let mut state = State::new(file.lineage);
     state.serial = file.serial;
+    // `encode` writes resources in address order. While they come in that order (strictly
+    // increasing, so none twice) they are collected and the map is built in one go at the end,
+    // with full nodes: inserted one at a time it would be left about half empty (megabytes for
+    // a large stack). Records out of order (a hand-edited file) are inserted one by one.
+    let mut in_order: Vec<(Address, ResourceState)> = Vec::with_capacity(file.resources.len());
+    let mut inserted: Option<BTreeMap<Address, ResourceState>> = None;
     for wire in file.resources {
         let r = wire.into_model(origin)?;
-        if let Some(twice) = state.resources.insert(r.address.clone(), r) {
+        let address = r.address.clone();
+        if inserted.is_none() && in_order.last().is_none_or(|(last, _)| *last < address) {
+            in_order.push((address, r));
+            continue;
+        }
+        let map =
+            inserted.get_or_insert_with(|| std::mem::take(&mut in_order).into_iter().collect());
+        if let Some(twice) = map.insert(address, r) {
             // Two records of one address cannot both be true; keeping either would silently
             // forget an object in the cloud.
             let address = twice.address;
             return Err(bad_content(origin, format!("resource {address} twice")));
         }
     }
+    state.resources = match inserted {
+        Some(map) => map,
+        None => in_order.into_iter().collect(),
+    };
     state.outputs = file
         .outputs
         .into_iter()
