@@ -21,7 +21,9 @@ mod store;
 
 pub use error::{LockError, StateError};
 pub use format::{decode, decode_from, encode, Origin, CURRENT_FORMAT_VERSION};
-pub use journal::{replay, FileJournal, InFlight, Journal, Record, JOURNAL_FORMAT_VERSION};
+pub use journal::{
+    replay, replay_onto, FileJournal, InFlight, Journal, Record, JOURNAL_FORMAT_VERSION,
+};
 pub use local::LocalStore;
 pub use lock::{Lease, LockGuard, LockInfo, LockRequest, TakeoverPolicy, DEFAULT_LEASE_SECS};
 pub use scrub::{scrub, scrub_resource};

@@ -74,6 +74,6 @@ pub trait StateStore: Send + Sync {
     /// with a fresh lineage): a first apply killed before its first compaction is recovered too.
     fn recover(&self, if_absent: State) -> Result<(State, Vec<InFlight>), StateError> {
         let base = self.read()?.unwrap_or(if_absent);
-        self.journal().replay(&base)
+        self.journal().replay_onto(base)
     }
 }

@@ -1,9 +1,11 @@
 //! The versioned state-file format: bytes ⇄ `State`, with old formats upgraded step by step.
 //!
 //! Every format has its own wire types (`v0.rs`, `v1.rs`), converted by hand from and to the model,
-//! so that changing the in-memory model never silently changes what is on disk. Reading goes:
-//! probe `format_version` → parse that version's wire type → upgrade one version at a time to the
-//! current one → convert to the model. Writing always produces the current format.
+//! so that changing the in-memory model never silently changes what is on disk. Reading a file of
+//! the current format parses it once, straight into the current wire type, whose attribute values
+//! are already the model's; any other file goes: probe `format_version` → parse that version's
+//! wire type → upgrade one version at a time to the current one. Both end by moving the wire
+//! type's contents into the model. Writing always produces the current format.
 //!
 //! To add format 2: copy `v1.rs` to `v2.rs` with the change, write `upgrade_v1` into `v1.rs`
 //! (v1 → v2), add a `Wire::V2` arm, and point `CURRENT_FORMAT_VERSION`, `encode` and `into_model`
@@ -65,6 +67,14 @@ pub fn decode(bytes: &[u8]) -> Result<State, StateError> {
 /// a newer format, and one whose content does not fit its format are distinct errors, each with
 /// a hint saying what to do; none of them is ever "an empty state".
 pub fn decode_from(origin: &Origin, bytes: &[u8]) -> Result<State, StateError> {
+    // Nearly every file is well formed and of the current format: read it in one pass. Anything
+    // else (an older or newer format, a damaged file) fails this and takes the general path,
+    // which says exactly what is wrong; a file this accepts, the general path reads the same.
+    if let Ok(Current(file)) = serde_json::from_slice::<Current>(bytes) {
+        if file.format_version == CURRENT_FORMAT_VERSION {
+            return file.into_model(origin);
+        }
+    }
     let version = probe_version(origin, bytes)?;
     let wire = match version {
         0 => Wire::V0(parse(origin, 0, bytes)?),
@@ -117,6 +127,30 @@ fn upgrade(wire: Wire) -> v1::StateFileV1 {
     match wire {
         Wire::V0(v0) => upgrade(Wire::V1(v0::upgrade_v0(v0))),
         Wire::V1(v1) => v1,
+    }
+}
+
+/// A file parsed as the current format, accepted only from a JSON object: the derived
+/// `Deserialize` of a struct would also read an array, which the general path refuses.
+struct Current(v1::StateFileV1);
+
+impl<'de> Deserialize<'de> for Current {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(CurrentVisitor)
+    }
+}
+
+struct CurrentVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CurrentVisitor {
+    type Value = Current;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a state file of the current format")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Current, A::Error> {
+        v1::StateFileV1::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Current)
     }
 }
 

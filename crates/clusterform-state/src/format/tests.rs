@@ -174,3 +174,159 @@ fn duplicate_and_invalid_addresses_are_refused() {
     let err = decode(bad.as_bytes()).unwrap_err();
     assert!(matches!(err, StateError::BadContent { .. }), "{err:?}");
 }
+
+#[test]
+fn a_current_layout_with_a_newer_version_is_refused_not_read_as_current() {
+    // The one-pass read of the current format must still go by `format_version`: a future format
+    // that happens to keep format 1's fields is refused like any newer file.
+    let text = String::from_utf8(golden("v1-prod.json")).unwrap();
+    let edited = text.replacen("\"format_version\": 1,", "\"format_version\": 2,", 1);
+    assert_ne!(edited, text);
+    let err = decode_from(&prod_origin(), edited.as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, StateError::TooNew { found: 2, .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_current_file_written_as_an_array_is_not_state() {
+    // A derived `Deserialize` of the wire struct would read these fields in order.
+    let bytes = br#"[1, "lineage-1", 3, [], {}, "0.1.0"]"#;
+    let err = decode(bytes).unwrap_err();
+    assert!(matches!(err, StateError::NotState { .. }), "{err:?}");
+}
+
+#[test]
+fn values_read_in_one_pass_are_those_the_json_tree_gave() {
+    // Attribute and output values are read straight into the model's `Value`; they must be what
+    // converting a parsed JSON tree (`Value::from_json`) gives, for every kind of JSON value.
+    let value = serde_json::json!({
+        "big": 18446744073709551615u64,
+        "max": 9223372036854775807i64,
+        "neg": -42,
+        "float": 0.1,
+        "whole_float": 2.0,
+        "exp": 1e300,
+        "null": null,
+        "flag": false,
+        "text": "a \"quoted\" ünïcode \u{1F600}",
+        "list": [1, [2, {"k": "v"}], null],
+        "empty_map": {},
+        "empty_list": [],
+        "unknown": { "__unknown__": true },
+        "not_unknown": { "__unknown__": true, "other": 1 },
+        "marker_false": { "__unknown__": false }
+    });
+    let text = format!(
+        r#"{{"format_version": 1, "lineage": "l", "serial": 1,
+            "resources": [{{"address": "t.n", "provider": "p", "id": "i", "attributes": {value}}}],
+            "outputs": {{"o": {{"value": {value}}}}}}}"#
+    );
+    let state = decode(text.as_bytes()).unwrap();
+    let expected = Value::from_json(&value);
+    let Value::Map(expected_attrs) = &expected else {
+        panic!("{expected:?}")
+    };
+    let r = state.get(&Address::managed("t", "n")).unwrap();
+    assert_eq!(&r.attributes, expected_attrs);
+    assert_eq!(state.outputs["o"].value, expected);
+    assert_eq!(
+        r.attributes["big"],
+        Value::Float(18446744073709551615u64 as f64)
+    );
+    assert_eq!(r.attributes["unknown"], Value::Unknown);
+}
+
+#[test]
+fn values_are_written_as_the_json_tree_wrote_them() {
+    // Encoding writes the model's values directly; the bytes must be what writing their
+    // `to_json` form gave, non-finite floats (written as null) included.
+    let mut state = State::new("l");
+    let attrs: clusterform_model::Attrs = [
+        ("nan", Value::Float(f64::NAN)),
+        ("inf", Value::Float(f64::INFINITY)),
+        ("float", Value::Float(2.0)),
+        ("int", Value::Int(-7)),
+        ("list", Value::List(vec![Value::Null, Value::Bool(true)])),
+        ("map", Value::Map(Default::default())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    let address = Address::managed("t", "n");
+    state.resources.insert(
+        address.clone(),
+        clusterform_model::ResourceState {
+            address,
+            provider: "p".into(),
+            id: "i".into(),
+            attributes: attrs.clone(),
+            dependencies: vec![],
+            tainted: false,
+            private: serde_json::Value::Null,
+        },
+    );
+    let text = String::from_utf8(encode(&state)).unwrap();
+    let as_tree: serde_json::Map<String, serde_json::Value> = attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_json()))
+        .collect();
+    let tree_text = serde_json::to_string_pretty(&as_tree)
+        .unwrap()
+        .replace('\n', "\n      ");
+    assert!(
+        text.contains(&format!("\"attributes\": {tree_text}")),
+        "{text}\n---\n{tree_text}"
+    );
+}
+
+#[test]
+fn a_current_file_is_read_in_one_pass() {
+    // The general path (probe, then parse) gives the same state; this one reads the file once.
+    let bytes = golden("v1-prod.json");
+    let Ok(Current(file)) = serde_json::from_slice::<Current>(&bytes) else {
+        panic!("the golden v1 file must take the one-pass read")
+    };
+    assert_eq!(file.format_version, CURRENT_FORMAT_VERSION);
+    assert!(serde_json::from_slice::<Current>(&golden("v0-prod.json")).is_err());
+}
+
+/// The golden v1 file with its resources array changed by `edit`.
+fn golden_v1_with_resources(edit: impl FnOnce(&mut Vec<serde_json::Value>)) -> Vec<u8> {
+    let mut file: serde_json::Value = serde_json::from_slice(&golden("v1-prod.json")).unwrap();
+    let Some(serde_json::Value::Array(resources)) = file.get_mut("resources") else {
+        panic!("golden v1 has a resources array")
+    };
+    edit(resources);
+    serde_json::to_vec(&file).unwrap()
+}
+
+#[test]
+fn resources_out_of_address_order_read_as_in_order() {
+    let in_order = decode(&golden("v1-prod.json")).unwrap();
+    for edit in [
+        (|r: &mut Vec<serde_json::Value>| r.reverse()) as fn(&mut Vec<serde_json::Value>),
+        |r| r.swap(1, 2),
+        |r| r.rotate_left(1),
+    ] {
+        let bytes = golden_v1_with_resources(edit);
+        assert_eq!(decode(&bytes).unwrap(), in_order);
+    }
+}
+
+#[test]
+fn a_resource_twice_in_a_row_or_apart_is_refused() {
+    for edit in [
+        (|r: &mut Vec<serde_json::Value>| r.insert(1, r[0].clone()))
+            as fn(&mut Vec<serde_json::Value>),
+        |r| r.push(r[0].clone()),
+        |r| r.push(r[2].clone()),
+    ] {
+        let err = decode(&golden_v1_with_resources(edit)).unwrap_err();
+        assert!(
+            matches!(&err, StateError::BadContent { problem, .. } if problem.ends_with(" twice")),
+            "{err:?}"
+        );
+    }
+}

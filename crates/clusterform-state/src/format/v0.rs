@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use clusterform_model::{Attrs, Value};
 use serde::Deserialize;
 
 use super::v1::{OutputV1, ResourceV1, StateFileV1};
@@ -35,7 +36,7 @@ pub(super) struct StateFileV0 {
 struct ResourceV0 {
     provider: String,
     id: String,
-    attributes: serde_json::Map<String, serde_json::Value>,
+    attributes: Attrs,
     #[serde(default)]
     dependencies: Vec<String>,
 }
@@ -43,7 +44,7 @@ struct ResourceV0 {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OutputV0 {
-    value: serde_json::Value,
+    value: Value,
     #[serde(default)]
     sensitive: bool,
 }

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use clusterform_model::{Address, OutputState, ResourceState, State, Value};
+use clusterform_model::{Address, Attrs, OutputState, ResourceState, State, Value};
 use serde::{Deserialize, Serialize};
 
 use super::{bad_content, Origin};
@@ -39,7 +39,9 @@ pub(crate) struct ResourceV1 {
     pub address: String,
     pub provider: String,
     pub id: String,
-    pub attributes: serde_json::Map<String, serde_json::Value>,
+    /// Read and written as plain JSON straight into the model's values (`Value`'s serde form is
+    /// the JSON the file holds), so decoding builds no `serde_json::Value` tree to convert.
+    pub attributes: Attrs,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -51,7 +53,7 @@ pub(crate) struct ResourceV1 {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OutputV1 {
-    pub value: serde_json::Value,
+    pub value: Value,
     #[serde(default)]
     pub sensitive: bool,
 }
@@ -78,7 +80,7 @@ impl StateFileV1 {
                     (
                         name.clone(),
                         OutputV1 {
-                            value: o.value.to_json(),
+                            value: o.value.clone(),
                             sensitive: o.sensitive,
                         },
                     )
@@ -95,18 +97,14 @@ impl ResourceV1 {
             address: r.address.to_string(),
             provider: r.provider.clone(),
             id: r.id.clone(),
-            attributes: r
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), v.to_json()))
-                .collect(),
+            attributes: r.attributes.clone(),
             dependencies: r.dependencies.iter().map(Address::to_string).collect(),
             tainted: r.tainted,
             private: r.private.clone(),
         }
     }
 
-    /// Converts to the model; `origin` names the file in errors.
+    /// Converts to the model, moving every string and value; `origin` names the file in errors.
     pub(crate) fn into_model(self, origin: &Origin) -> Result<ResourceState, StateError> {
         let address = parse_address(origin, &self.address, "resource address")?;
         let dependencies = self
@@ -118,11 +116,7 @@ impl ResourceV1 {
             address,
             provider: self.provider,
             id: self.id,
-            attributes: self
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::from_json(v)))
-                .collect(),
+            attributes: self.attributes,
             dependencies,
             tainted: self.tainted,
             private: self.private,
@@ -138,15 +132,32 @@ fn parse_address(origin: &Origin, text: &str, what: &str) -> Result<Address, Sta
 pub(super) fn into_model(file: StateFileV1, origin: &Origin) -> Result<State, StateError> {
     let mut state = State::new(file.lineage);
     state.serial = file.serial;
+    // `encode` writes resources in address order. While they come in that order (strictly
+    // increasing, so none twice) they are collected and the map is built in one go at the end,
+    // with full nodes: inserted one at a time it would be left about half empty (megabytes for
+    // a large stack). Records out of order (a hand-edited file) are inserted one by one.
+    let mut in_order: Vec<(Address, ResourceState)> = Vec::with_capacity(file.resources.len());
+    let mut inserted: Option<BTreeMap<Address, ResourceState>> = None;
     for wire in file.resources {
         let r = wire.into_model(origin)?;
         let address = r.address.clone();
-        if state.resources.insert(address.clone(), r).is_some() {
+        if inserted.is_none() && in_order.last().is_none_or(|(last, _)| *last < address) {
+            in_order.push((address, r));
+            continue;
+        }
+        let map =
+            inserted.get_or_insert_with(|| std::mem::take(&mut in_order).into_iter().collect());
+        if let Some(twice) = map.insert(address, r) {
             // Two records of one address cannot both be true; keeping either would silently
             // forget an object in the cloud.
+            let address = twice.address;
             return Err(bad_content(origin, format!("resource {address} twice")));
         }
     }
+    state.resources = match inserted {
+        Some(map) => map,
+        None => in_order.into_iter().collect(),
+    };
     state.outputs = file
         .outputs
         .into_iter()
@@ -154,7 +165,7 @@ pub(super) fn into_model(file: StateFileV1, origin: &Origin) -> Result<State, St
             (
                 name,
                 OutputState {
-                    value: Value::from_json(&o.value),
+                    value: o.value,
                     sensitive: o.sensitive,
                 },
             )

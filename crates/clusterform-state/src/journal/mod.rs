@@ -115,9 +115,14 @@ pub trait Journal: Send + Sync {
         Ok(self.records()?.len())
     }
 
-    /// The journal folded onto `state`; see [`replay`].
+    /// The journal folded onto a copy of `state`; see [`replay`].
     fn replay(&self, state: &State) -> Result<(State, Vec<InFlight>), StateError> {
         Ok(replay(state, &self.records()?))
+    }
+
+    /// The journal folded onto `state` itself, which is not copied; see [`replay_onto`].
+    fn replay_onto(&self, state: State) -> Result<(State, Vec<InFlight>), StateError> {
+        Ok(replay_onto(state, &self.records()?))
     }
 }
 
@@ -125,7 +130,13 @@ pub trait Journal: Send + Sync {
 /// flight at the end of the journal, in the order they were first intended. The serial is left
 /// as it was: the caller bumps it when it writes the result.
 pub fn replay(state: &State, records: &[Record]) -> (State, Vec<InFlight>) {
-    let mut out = state.clone();
+    replay_onto(state.clone(), records)
+}
+
+/// [`replay`] onto `state` itself: a caller that owns the state it read saves a copy of it (tens
+/// of MB for a large stack), whatever the journal holds.
+pub fn replay_onto(state: State, records: &[Record]) -> (State, Vec<InFlight>) {
+    let mut out = state;
     let tracker = Tracker::walk(records, |address, resource| match resource {
         Some(r) => {
             out.resources.insert(address.clone(), r.clone());

@@ -229,3 +229,18 @@ fn records_round_trip_through_json_with_the_state_resource_encoding() {
         intent(1, "a", Action::Upgrade)
     );
 }
+
+#[test]
+fn replay_onto_gives_what_replay_gives_without_a_copy() {
+    let records = vec![
+        intent(1, "a", Action::Create),
+        completed("a", Some(resource("a", "v1.28"))),
+        intent(2, "gone", Action::Delete),
+        completed("gone", None),
+        intent(3, "b", Action::Create),
+    ];
+    assert_eq!(replay_onto(base(), &records), replay(&base(), &records));
+    let (state, in_flight) = replay_onto(base(), &[]);
+    assert_eq!(state, base(), "an empty journal leaves the state as read");
+    assert!(in_flight.is_empty());
+}
