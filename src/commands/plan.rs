@@ -11,7 +11,7 @@ use clusterform_provider::Provider;
 use crate::cli::PlanArgs;
 use crate::exit::Outcome;
 use crate::output::{self, Ui};
-use crate::run::{Mode, Progress};
+use crate::run::{spawn_heartbeat, Interrupts, Mode, Progress};
 use crate::session::{self, PlanContext};
 use crate::{planfile, stack};
 
@@ -32,10 +32,14 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
     };
     let rt = super::runtime()?;
     let plan = rt.block_on(async {
+        // Ctrl-C before the lock exits at once; after it, the refresh is dropped, the lock
+        // released and the command exits 130 (a plan changes nothing, so nothing is saved).
+        let ints = Interrupts::install();
         let store = session::open_store(&stack)?;
         // A long refresh must not outlive the lease: renew it as apply does.
         let _heartbeat = session::lock(&store, &args.lock, "plan")?
-            .map(|g| crate::run::spawn_heartbeat(g, clusterform_executor::CancelToken::new()));
+            .map(|g| spawn_heartbeat(g, ints.cancel.clone()));
+        ints.arm();
         let (state, _) = session::recover(&store)?;
         if !args.shape.refresh {
             let offline = clusterform_provider_huawei::HuaweiHooks::new();
@@ -51,23 +55,42 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
                 data: Default::default(),
                 fingerprints: Default::default(),
             };
-            return session::make_plan(&stack, &ctx.refreshed, &ctx, &hooks, &options);
+            return session::make_plan(&stack, &ctx.refreshed, &ctx, &hooks, &options).map(Some);
         }
         let mut sandbox = None;
-        let providers = session::providers(&stack, &mut sandbox).await?;
+        let Some(providers) = ints.guard(session::providers(&stack, &mut sandbox)).await else {
+            return interrupted(sandbox).await;
+        };
+        let providers = providers?;
         let (exec_providers, budgets) = session::executor_providers(&stack, &providers);
-        session::prepare_plans(&providers).await?;
-        let r = clusterform_executor::refresh(
-            &state,
-            &exec_providers,
-            session::refresh_options(
-                &budgets,
-                session::data_requests(&stack.config),
-                Progress::new(Mode::detect(ui, false), ui),
-            ),
-        )
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+        if ints
+            .guard(session::prepare_plans(&providers))
+            .await
+            .transpose()?
+            .is_none()
+        {
+            return interrupted(sandbox).await;
+        }
+        let mut ropts = session::refresh_options(
+            &budgets,
+            session::data_requests(&stack.config),
+            Progress::new(Mode::detect(ui, false), ui),
+        );
+        ropts.cancel = ints.cancel.clone();
+        let r = match ints
+            .guard(clusterform_executor::refresh(
+                &state,
+                &exec_providers,
+                ropts,
+            ))
+            .await
+        {
+            Some(Ok(r)) => r,
+            None | Some(Err(clusterform_executor::RefreshError::Cancelled)) => {
+                return interrupted(sandbox).await;
+            }
+            Some(Err(e)) => return Err(anyhow!("{e}")),
+        };
         let hooks: HookMap = providers
             .iter()
             .map(|(n, p)| (n.clone(), p.hooks()))
@@ -79,14 +102,15 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
             &hooks,
             &options,
         )?;
-        if args.precheck {
-            precheck(&mut plan, &providers).await;
+        if args.precheck && ints.guard(precheck(&mut plan, &providers)).await.is_none() {
+            return interrupted(sandbox).await;
         }
-        if let Some(s) = sandbox {
-            s.emulator.shutdown().await;
-        }
-        Ok::<_, anyhow::Error>(plan)
+        super::apply::shutdown(sandbox).await;
+        Ok::<_, anyhow::Error>(Some(plan))
     })?;
+    let Some(plan) = plan else {
+        return Ok(Outcome::Interrupted);
+    };
     // The plan owns everything it shows: the config need not stay in memory while rendering.
     let made_with = args
         .out
@@ -116,6 +140,14 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Ends a plan stopped by Ctrl-C after the lock was taken; the lock is released as the caller
+/// returns.
+async fn interrupted(sandbox: Option<session::Sandbox>) -> Result<Option<clusterform_model::Plan>> {
+    super::apply::shutdown(sandbox).await;
+    output::info("Interrupted: plan stopped; nothing was changed.");
+    Ok(None)
 }
 
 /// Runs the cloud's pre-upgrade check for the first hop of every planned cluster upgrade and
