@@ -53,6 +53,7 @@ pub fn run(args: &ImportArgs, ui: &Ui) -> Result<Outcome> {
                 dependencies: clusterform_planner::config_dependencies(rc).into_iter().collect(),
                 tainted: false,
                 private: serde_json::Value::Null,
+                sensitive_attrs: Vec::new(),
             },
         );
         state.serial += 1;

@@ -24,5 +24,5 @@ pub use format::{decode, decode_from, encode, Origin, CURRENT_FORMAT_VERSION};
 pub use journal::{replay, FileJournal, InFlight, Journal, Record, JOURNAL_FORMAT_VERSION};
 pub use local::LocalStore;
 pub use lock::{Lease, LockGuard, LockInfo, LockRequest, TakeoverPolicy, DEFAULT_LEASE_SECS};
-pub use scrub::{scrub, scrub_resource};
+pub use scrub::{scrub, scrub_resource, seal_resource};
 pub use store::StateStore;
