@@ -248,7 +248,12 @@ fn save_state(
             (!v.contains_unknown()).then_some((
                 o.name,
                 OutputState {
-                    value: v,
+                    // A sensitive output is recorded as a marker only (`output NAME` re-evaluates).
+                    value: if o.sensitive {
+                        clusterform_model::Value::Null
+                    } else {
+                        v
+                    },
                     sensitive: o.sensitive,
                 },
             ))

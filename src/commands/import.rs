@@ -43,19 +43,19 @@ pub fn run(args: &ImportArgs, ui: &Ui) -> Result<Outcome> {
         let Some(found) = found else {
             bail!("no {} with id {} exists\nhint: check the id in the cloud console", addr.type_name, args.id);
         };
-        state.resources.insert(
-            addr.clone(),
-            ResourceState {
-                address: addr.clone(),
-                provider: rc.provider.clone(),
-                id: found.id.clone(),
-                attributes: found.attrs,
-                dependencies: clusterform_planner::config_dependencies(rc).into_iter().collect(),
-                tainted: false,
-                private: serde_json::Value::Null,
-                sensitive_attrs: Vec::new(),
-            },
-        );
+        let mut imported = ResourceState {
+            address: addr.clone(),
+            provider: rc.provider.clone(),
+            id: found.id.clone(),
+            attributes: found.attrs,
+            dependencies: clusterform_planner::config_dependencies(rc).into_iter().collect(),
+            tainted: false,
+            private: serde_json::Value::Null,
+            sensitive_attrs: rc.sensitive_attrs.clone(),
+        };
+        let schema = rtype.schema();
+        clusterform_state::seal_resource(&mut imported, &state.lineage, |_, n| schema.sensitive || schema.attr(n).is_some_and(|a| a.sensitive));
+        state.resources.insert(addr.clone(), imported);
         state.serial += 1;
         store.write(&state).map_err(|e| anyhow!("{e}"))?;
         if let Some(s) = sandbox {

@@ -37,6 +37,11 @@ pub(crate) struct Job {
     /// An upgrade that also changes other attributes finishes with an update.
     pub update_after_upgrade: bool,
     pub depends_on: Vec<Address>,
+    /// Attributes the change marks sensitive: the schema's are dropped from the resource state
+    /// this step records, the others digested (see `refresh::seal`).
+    pub sensitive_attrs: Vec<String>,
+    /// The state's lineage, the key of those digests.
+    pub lineage: String,
     /// What the journal says about this step from an interrupted run.
     pub resume: Option<InFlight>,
     /// For the create half of a create-before-destroy: the old object (id, attributes), kept in
@@ -271,8 +276,9 @@ impl<'a> Worker<'a> {
             .started(&self.job.address, self.job.step, id, op)?)
     }
 
+    /// The resource state this step records, sealed: no sensitive value leaves here in clear.
     fn resource(&self, id: String, attrs: Attrs, tainted: bool) -> ResourceState {
-        ResourceState {
+        let mut rs = ResourceState {
             address: self.job.address.clone(),
             provider: self.job.provider_name.clone(),
             id,
@@ -283,7 +289,11 @@ impl<'a> Worker<'a> {
             dependencies: self.job.depends_on.clone(),
             tainted,
             private: serde_json::Value::Null,
-        }
+            sensitive_attrs: self.job.sensitive_attrs.clone(),
+        };
+        let schema = self.rt().ok().map(|rt| rt.schema());
+        crate::refresh::seal(&mut rs, &self.job.lineage, schema);
+        rs
     }
 
     fn completed(&self, resource: Option<ResourceState>) -> Result<Outcome, StepError> {

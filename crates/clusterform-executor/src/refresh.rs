@@ -122,6 +122,7 @@ pub async fn refresh(
             deadline: Instant::now() + opts.read_timeout,
         };
         let permits = permits.clone();
+        let lineage = state.lineage.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
             caller.events.refresh_started(&address);
@@ -130,11 +131,14 @@ pub async fn refresh(
                 Some(rs) => match provider.resource(&t) {
                     Some(rt) => match caller.call(|| rt.read(&rs.id, &rs.attributes), true).await {
                         Ok(Some(r)) => {
-                            let live = ResourceState {
+                            // What the cloud says, with the recorded `sensitive_attrs` carried
+                            // forward and sealed again before anything can be written.
+                            let mut live = ResourceState {
                                 id: r.id,
                                 attributes: r.attrs,
                                 ..rs
                             };
+                            seal(&mut live, &lineage, Some(rt.schema()));
                             Ok(Found::Resource(
                                 Box::new(live),
                                 Some((r.fingerprint, r.running)),
@@ -195,9 +199,13 @@ pub async fn refresh(
                     .get(&live.provider)
                     .and_then(|p| p.resource(&address.type_name))
                     .map(|r| r.schema().clone());
-                let drift = recorded
+                let mut drift = recorded
                     .map(|r| diff(r, &live.attributes, schema.as_ref()))
                     .unwrap_or_default();
+                for d in drift.iter_mut() {
+                    let root = d.path.split('.').next().unwrap_or_default();
+                    d.sensitive |= live.sensitive_attrs.iter().any(|n| n == root);
+                }
                 out.fingerprints.insert(address.clone(), fingerprint);
                 if let Some(op) = running {
                     out.running.insert(address.clone(), op);
@@ -222,6 +230,15 @@ pub async fn refresh(
     }
     out.gone.sort();
     Ok(out)
+}
+
+/// Makes a resource fit to persist (`clusterform_state::seal_resource`): removes the attributes
+/// its schema marks sensitive and digests, keyed with `lineage`, those it lists in
+/// `sensitive_attrs`. Every resource state the executor produces goes through here.
+pub(crate) fn seal(rs: &mut ResourceState, lineage: &str, schema: Option<&ResourceSchema>) {
+    clusterform_state::seal_resource(rs, lineage, |_, name| {
+        schema.is_some_and(|s| s.sensitive || s.attr(name).is_some_and(|a| a.sensitive))
+    });
 }
 
 fn describe(e: CallError) -> String {
@@ -293,5 +310,47 @@ mod tests {
         assert_eq!(paths, ["tags.b", "tags.c"]);
         assert_eq!(d[1].before, None);
         assert!(diff(&before, &before, None).is_empty());
+    }
+
+    #[test]
+    fn seal_drops_schema_secrets_and_digests_marked_attributes() {
+        use clusterform_model::{AttrSchema, AttrType, SchemaKind};
+        let schema = ResourceSchema::new(
+            "t",
+            SchemaKind::Managed,
+            vec![
+                AttrSchema::required("name", AttrType::String),
+                AttrSchema::computed("kubeconfig", AttrType::String).sensitive(),
+                AttrSchema::optional("description", AttrType::String),
+            ],
+        );
+        let mut rs = ResourceState {
+            address: Address::managed("t", "x"),
+            provider: "p".into(),
+            id: "i".into(),
+            attributes: Attrs::from([
+                ("name".to_string(), Value::str("x")),
+                ("kubeconfig".to_string(), Value::str("apiVersion: v1")),
+                ("description".to_string(), Value::str("hunter2")),
+            ]),
+            dependencies: vec![],
+            tainted: false,
+            private: serde_json::Value::Null,
+            // The plan lists the schema's sensitive attributes too.
+            sensitive_attrs: vec!["kubeconfig".into(), "description".into()],
+        };
+        seal(&mut rs, "l", Some(&schema));
+        assert_eq!(
+            rs.attributes.keys().collect::<Vec<_>>(),
+            ["description", "name"]
+        );
+        assert_eq!(
+            rs.attributes["description"],
+            Value::String(clusterform_model::sensitive_digest(
+                "l",
+                &Value::str("hunter2")
+            ))
+        );
+        assert_eq!(rs.sensitive_attrs, ["description"]);
     }
 }

@@ -98,6 +98,8 @@ pub fn contains_digest(value: &Value) -> bool {
 /// A recorded output value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutputState {
+    /// The value; `Null` for a sensitive output, whose value is never stored (a marker:
+    /// `clusterform output NAME` evaluates it again from the config, variables and state).
     pub value: Value,
     #[serde(default)]
     pub sensitive: bool,

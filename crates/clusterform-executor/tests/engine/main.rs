@@ -3,5 +3,6 @@
 mod cancel;
 mod refresh;
 mod resume;
+mod sensitive;
 mod support;
 mod walk;
