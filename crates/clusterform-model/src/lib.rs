@@ -16,7 +16,7 @@ pub use plan::{
 };
 pub use schema::{AttrSchema, AttrType, Presence, ProviderSchema, ResourceSchema, SchemaKind};
 pub use state::{
-    contains_digest, is_digest, sensitive_digest, Lineage, OutputState, ResourceState, State,
-    SENSITIVE_DIGEST_PREFIX,
+    contains_digest, is_digest, seal_value, sensitive_digest, Lineage, OutputState, ResourceState,
+    State, SENSITIVE_DIGEST_PREFIX,
 };
 pub use value::{Attrs, Value};

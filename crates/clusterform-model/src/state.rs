@@ -43,19 +43,31 @@ pub struct ResourceState {
 }
 
 impl ResourceState {
-    /// Replaces the value of every attribute named in `sensitive_attrs` by its digest keyed with
-    /// `lineage` (a value already digested is left as it is). Returns how many were digested.
-    pub fn seal(&mut self, lineage: &str) -> usize {
-        let mut n = 0;
+    /// Replaces the value of every attribute named in `sensitive_attrs` by [`seal_value`] of it
+    /// keyed with `lineage`. Idempotent: a sealed value seals to itself.
+    pub fn seal(&mut self, lineage: &str) {
         for name in &self.sensitive_attrs {
             if let Some(v) = self.attributes.get_mut(name) {
-                if !is_digest(v) {
-                    *v = Value::String(sensitive_digest(lineage, v));
-                    n += 1;
-                }
+                *v = seal_value(lineage, v);
             }
         }
-        n
+    }
+}
+
+/// What state keeps of a sensitive value: a map keeps its keys (written in the config, not
+/// secret) with each value sealed in turn, so a provider can still read back just the keys the
+/// user set and the planner can compare key by key; `null` stays `null`; anything else becomes
+/// its [`sensitive_digest`]. A digest is left as it is.
+pub fn seal_value(lineage: &str, value: &Value) -> Value {
+    match value {
+        Value::Map(m) => Value::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), seal_value(lineage, v)))
+                .collect(),
+        ),
+        Value::Null => Value::Null,
+        v if is_digest(v) => v.clone(),
+        v => Value::String(sensitive_digest(lineage, v)),
     }
 }
 
@@ -178,21 +190,43 @@ mod tests {
     }
 
     #[test]
-    fn seal_digests_only_the_named_attributes_once() {
+    fn seal_digests_only_the_named_attributes_once_keeping_map_keys() {
+        let secret_map = Value::Map(
+            [
+                ("replicas".to_string(), Value::Int(2)),
+                ("token".to_string(), Value::str("hunter2")),
+                ("unset".to_string(), Value::Null),
+            ]
+            .into(),
+        );
         let mut r = resource(
             &[
                 ("name", Value::str("prod")),
                 ("description", Value::str("hunter2")),
+                ("values", secret_map),
             ],
-            &["description", "absent"],
+            &["description", "values", "absent"],
         );
-        assert_eq!(r.seal("l"), 1);
-        let expected = sensitive_digest("l", &Value::str("hunter2"));
-        assert_eq!(r.attributes["description"], Value::String(expected.clone()));
+        r.seal("l");
+        let digest = |v: Value| Value::String(sensitive_digest("l", &v));
+        assert_eq!(r.attributes["description"], digest(Value::str("hunter2")));
+        assert_eq!(
+            r.attributes["values"],
+            Value::Map(
+                [
+                    ("replicas".to_string(), digest(Value::Int(2))),
+                    ("token".to_string(), digest(Value::str("hunter2"))),
+                    ("unset".to_string(), Value::Null),
+                ]
+                .into()
+            )
+        );
         assert_eq!(r.attributes["name"], Value::str("prod"));
-        // Sealing again does not digest the digest.
-        assert_eq!(r.seal("l"), 0);
-        assert_eq!(r.attributes["description"], Value::String(expected));
+        assert!(!r.attributes.contains_key("absent"));
+        // Sealing again does not digest the digests.
+        let once = r.clone();
+        r.seal("l");
+        assert_eq!(r, once);
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn a_changed_secret_plans_an_update_that_prints_neither_value_nor_digest() {
     );
     let prod = change(&plan, "test_cluster.prod");
     let paths: Vec<&str> = prod.attr_changes.iter().map(|c| c.path.as_str()).collect();
-    assert_eq!(paths, ["tags", "description"]);
+    assert_eq!(paths, ["tags.token", "description"], "only the changed key");
     let human = render_human(&plan, false);
     assert_hidden(&human);
     assert_no_digest(&human);

@@ -1,8 +1,8 @@
 //! Keeping secrets out of state. Before a resource is persisted, the attributes its schema marks
 //! sensitive (credentials, kubeconfigs, certificates) are removed, and those whose value came
-//! from something sensitive in the config (`ResourceState::sensitive_attrs`) are replaced by a
-//! digest keyed with the lineage ([`clusterform_model::sensitive_digest`]), which lets the
-//! planner tell a changed secret from an unchanged one. The executor calls [`seal_resource`]
+//! from something sensitive in the config (`ResourceState::sensitive_attrs`) are sealed: replaced
+//! by digests keyed with the lineage, map keys kept ([`clusterform_model::seal_value`]), which
+//! lets the planner tell a changed secret from an unchanged one. The executor calls [`seal_resource`]
 //! with a predicate built from the resources' schemas (`AttrSchema::sensitive`); this crate knows
 //! no schemas itself.
 
@@ -178,7 +178,7 @@ mod tests {
         );
         assert_eq!(
             addon.attributes["values"],
-            Value::String(clusterform_model::sensitive_digest(&state.lineage, &values))
+            clusterform_model::seal_value(&state.lineage, &values)
         );
         assert!(state.outputs["admin_token"].sensitive);
         assert_eq!(state.outputs["admin_token"].value, Value::Null);

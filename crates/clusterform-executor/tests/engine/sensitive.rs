@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use clusterform_executor::{apply, refresh, MemoryJournal, RefreshOptions};
-use clusterform_model::{sensitive_digest, Action, State, Value};
+use clusterform_model::{seal_value, Action, State, Value};
 
 use crate::support::*;
 
@@ -36,7 +36,7 @@ async fn applied_sensitive_attributes_are_digested_and_refresh_keeps_them_so() {
     let object = p.world().into_iter().next().unwrap();
     assert_eq!(object.attrs.get("tags"), Some(&secret_tags()));
     // ...state and journal only its digest.
-    let digest = Value::String(sensitive_digest("lineage-1", &secret_tags()));
+    let digest = seal_value("lineage-1", &secret_tags());
     let rs = report.state.get(&cluster_addr("a")).unwrap();
     assert_eq!(rs.attributes.get("tags"), Some(&digest));
     assert_eq!(rs.sensitive_attrs, ["tags"]);
@@ -66,7 +66,7 @@ async fn applied_sensitive_attributes_are_digested_and_refresh_keeps_them_so() {
     assert!(!text.contains("hunter3"), "{text}");
     assert_eq!(
         refreshed.state.get(&cluster_addr("a")).unwrap().attributes["tags"],
-        Value::String(sensitive_digest("lineage-1", &changed))
+        seal_value("lineage-1", &changed)
     );
 }
 
@@ -100,7 +100,7 @@ async fn an_update_records_the_new_secret_as_its_digest() {
     let rs = report.state.get(&cluster_addr("a")).unwrap();
     assert_eq!(
         rs.attributes["tags"],
-        Value::String(sensitive_digest("lineage-2", &secret_tags()))
+        seal_value("lineage-2", &secret_tags())
     );
     assert!(!format!("{:?}", journal.records()).contains("hunter2"));
 }
