@@ -1,0 +1,241 @@
+//! Secrets and state, through the binary against the embedded sandbox: attributes built from a
+//! sensitive variable (a cluster's description, one key of an add-on's values) reach the cloud but
+//! never the state directory (state, backup, journal) nor anything `apply`, `plan`, `show` or
+//! `output` print, while plans still see a changed secret.
+
+use std::path::Path;
+
+use crate::harness::{Run, Workdir};
+use crate::support::FAST;
+
+const CLUSTER: &str = "huawei_autopilot_cluster.c";
+const ADDON: &str = "huawei_autopilot_addon.dns";
+
+fn stack(with_cluster: bool) -> String {
+    let mut text = String::from(
+        r#"[stack]
+name = "secrets"
+
+[variables.secret]
+sensitive = true
+
+[providers.huawei]
+region = "ap-southeast-1"
+project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+sandbox = true
+
+[outputs.plain]
+value = "not a secret"
+"#,
+    );
+    if with_cluster {
+        text.push_str(
+            r#"
+[resources.huawei_autopilot_cluster.c]
+name = "secrets-c"
+flavor = "cce.autopilot.cluster"
+version = "v1.29"
+vpc_id = "vpc-1"
+subnet_id = "subnet-1"
+description = "db password: ${var.secret}"
+
+[resources.huawei_autopilot_addon.dns]
+cluster_id = "${huawei_autopilot_cluster.c.id}"
+template = "coredns"
+values = { replicas = 2, token = "${var.secret}" }
+
+[outputs.description]
+value = "${huawei_autopilot_cluster.c.description}"
+sensitive = true
+"#,
+        );
+    }
+    text
+}
+
+fn run(w: &Workdir, args: &[&str], secret: &str) -> Run {
+    w.run_env(args, &[FAST, ("CLUSTERFORM_VAR_secret", secret)])
+}
+
+#[track_caller]
+fn assert_not_printed(r: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(
+            !r.stdout.contains(s) && !r.stderr.contains(s),
+            "{s} was printed\n--- stdout\n{}\n--- stderr\n{}",
+            r.stdout,
+            r.stderr
+        );
+    }
+    assert!(
+        !r.stdout.contains("sensitive:hmac-sha256"),
+        "digests are not printed either\n{}",
+        r.stdout
+    );
+}
+
+/// Every file under `dir` but the sandbox's world (the emulated cloud, which must hold it), as
+/// (path, contents); the test fails if any of them holds a secret.
+#[track_caller]
+fn assert_not_stored(dir: &Path, secrets: &[&str]) -> usize {
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).expect("read state dir") {
+        let path = entry.expect("entry").path();
+        if path.file_name().is_some_and(|n| n == "sandbox") {
+            continue;
+        }
+        if path.is_dir() {
+            files += assert_not_stored(&path, secrets);
+            continue;
+        }
+        let bytes = std::fs::read(&path).expect("read state file");
+        let text = String::from_utf8_lossy(&bytes);
+        for s in secrets {
+            assert!(!text.contains(s), "{} holds {s}:\n{text}", path.display());
+        }
+        files += 1;
+    }
+    files
+}
+
+/// Whether the sandbox's world (the cloud) holds `s`: the secret did reach the cloud.
+fn in_cloud(dir: &Path, s: &str) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let p = e.path();
+        if p.is_dir() {
+            in_cloud(&p, s)
+        } else {
+            std::fs::read(&p).is_ok_and(|b| String::from_utf8_lossy(&b).contains(s))
+        }
+    })
+}
+
+#[test]
+fn a_sensitive_attribute_reaches_the_cloud_but_never_state_or_output() {
+    let w = Workdir::new();
+    let dir = w.stack("secrets", &[("main.toml", &stack(true))]);
+    let d = dir.to_str().unwrap();
+    let state_dir = w.path().join("state");
+    let (first, second) = ("s3cr3t-first-7f1c", "s3cr3t-second-93ad");
+
+    let r = run(&w, &["apply", d, "--auto-approve"], first);
+    r.expect_code(0);
+    assert_not_printed(&r, &[first]);
+    assert!(
+        in_cloud(&state_dir.join("sandbox"), first),
+        "the cloud got it"
+    );
+    let state_file = state_dir.join("secrets.json");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_file).expect("state written")).unwrap();
+    let cluster = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == CLUSTER)
+        .expect("cluster recorded");
+    assert_eq!(cluster["sensitive_attrs"][0], "description");
+    assert!(cluster["attributes"]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("sensitive:hmac-sha256:"));
+    let addon = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == ADDON)
+        .expect("add-on recorded");
+    assert_eq!(addon["sensitive_attrs"][0], "values");
+    // Keys kept (the provider reads back only the user's keys), each value a digest.
+    assert!(addon["attributes"]["values"]["token"]
+        .as_str()
+        .unwrap()
+        .starts_with("sensitive:hmac-sha256:"));
+    assert_eq!(
+        state["outputs"]["description"]["value"],
+        serde_json::Value::Null
+    );
+    assert_eq!(state["outputs"]["description"]["sensitive"], true);
+    assert!(assert_not_stored(&state_dir, &[first]) >= 1);
+
+    // Unchanged secret: no changes, nothing printed.
+    let r = run(&w, &["plan", d, "--detailed-exitcode"], first);
+    r.expect_code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert_not_printed(&r, &[first]);
+    for args in [
+        vec!["show", "--dir", d],
+        vec!["show", "--dir", d, "--json"],
+        vec!["output", "--dir", d],
+        vec!["output", "--dir", d, "--json"],
+    ] {
+        let r = run(&w, &args, first);
+        r.expect_code(0);
+        assert_not_printed(&r, &[first]);
+        assert!(
+            r.stdout.contains("(sensitive)") || args.contains(&"--json"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    let r = run(&w, &["output", "--dir", d, "--json"], first);
+    let all: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(all["description"]["value"], serde_json::Value::Null);
+    assert_eq!(all["description"]["sensitive"], true);
+    assert_eq!(all["plain"]["value"], "not a secret");
+    // Asked for by name, a sensitive output is evaluated again from config, variables and state.
+    let r = run(&w, &["output", "--dir", d, "description"], first);
+    r.expect_code(0);
+    assert_eq!(r.stdout.trim_end(), format!("db password: {first}"));
+
+    // A changed secret plans an update of the attribute, shown as (sensitive).
+    let r = run(&w, &["plan", d, "--detailed-exitcode"], second);
+    r.expect_code(2);
+    for line in [
+        "huawei_autopilot_cluster.c will be updated in-place",
+        "description = (sensitive) -> (sensitive)",
+        "huawei_autopilot_addon.dns will be updated in-place",
+        "values.token = (sensitive) -> (sensitive)",
+        "Plan: 0 to create, 2 to update",
+    ] {
+        assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
+    }
+    assert_not_printed(&r, &[first, second]);
+    let r = run(&w, &["apply", d, "--auto-approve"], second);
+    r.expect_code(0);
+    assert_not_printed(&r, &[first, second]);
+    assert!(in_cloud(&state_dir.join("sandbox"), second));
+    assert!(state_dir.join("secrets.json.backup").exists());
+    assert_not_stored(&state_dir, &[first, second]);
+    let r = run(&w, &["plan", d, "--detailed-exitcode"], second);
+    r.expect_code(0);
+    assert_not_printed(&r, &[second]);
+
+    // Removed from the config: a delete that prints neither the recorded secret nor its digest.
+    std::fs::write(dir.join("main.toml"), stack(false)).unwrap();
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["plan", d];
+        args.extend_from_slice(extra);
+        let r = run(&w, &args, second);
+        r.expect_code(0);
+        assert!(r.stdout.contains("delete"), "{}", r.stdout);
+        if extra.is_empty() {
+            assert!(
+                r.stdout.contains("description = (sensitive)")
+                    && r.stdout.contains("values")
+                    && r.stdout
+                        .contains("0 to update, 0 to upgrade, 0 to replace, 2 to delete"),
+                "{}",
+                r.stdout
+            );
+        }
+        assert_not_printed(&r, &[first, second]);
+    }
+    let r = run(&w, &["apply", d, "--auto-approve"], second);
+    r.expect_code(0);
+    assert_not_printed(&r, &[first, second]);
+    assert_not_stored(&state_dir, &[first, second]);
+}
