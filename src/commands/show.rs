@@ -62,13 +62,18 @@ pub fn outputs(args: &OutputArgs, ui: &Ui) -> Result<Outcome> {
     let (stack, state) = read_state(&args.dir, &args.var, ui)?;
     match &args.name {
         Some(name) => {
-            let o = state.outputs.get(name).ok_or_else(|| {
-                anyhow!("no output `{name}` in the state\nhint: outputs are recorded by apply")
-            })?;
-            let value = if o.sensitive && o.value.is_null() {
-                evaluate_output(&stack, &state, name)?
-            } else {
-                o.value.clone()
+            let recorded = state.outputs.get(name);
+            let sensitive = stack.config.outputs.get(name).is_some_and(|o| o.sensitive);
+            let value = match recorded {
+                Some(o) if o.sensitive && o.value.is_null() => {
+                    evaluate_output(&stack, &state, name)?
+                }
+                Some(o) => o.value.clone(),
+                // Apply records no output that needs a data source; evaluating says why.
+                None if sensitive => evaluate_output(&stack, &state, name)?,
+                None => {
+                    bail!("no output `{name}` in the state\nhint: outputs are recorded by apply")
+                }
             };
             if args.json {
                 output::data(&serde_json::to_string(&value)?);

@@ -239,3 +239,44 @@ fn a_sensitive_attribute_reaches_the_cloud_but_never_state_or_output() {
     assert_not_printed(&r, &[first, second]);
     assert_not_stored(&state_dir, &[first, second]);
 }
+
+#[test]
+fn a_sensitive_output_from_a_data_source_is_not_evaluated_without_the_cloud() {
+    let w = Workdir::new();
+    let text = r#"[stack]
+name = "kube"
+
+[providers.huawei]
+region = "ap-southeast-1"
+project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+sandbox = true
+
+[resources.huawei_autopilot_cluster.c]
+name = "kube-c"
+flavor = "cce.autopilot.cluster"
+version = "v1.29"
+vpc_id = "vpc-1"
+subnet_id = "subnet-1"
+
+[data.huawei_autopilot_kubeconfig.k]
+cluster_id = "${huawei_autopilot_cluster.c.id}"
+
+[outputs.server]
+value = "${data.huawei_autopilot_kubeconfig.k.server}"
+sensitive = true
+"#;
+    let dir = w.stack("kube", &[("main.toml", text)]);
+    let d = dir.to_str().unwrap();
+    w.run_env(&["apply", d, "--auto-approve"], &[FAST])
+        .expect_code(0);
+    let r = w.run_env(&["output", "--dir", d, "server"], &[FAST]);
+    r.expect_code(1);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    assert!(
+        r.stderr.contains(
+            "output `server` is sensitive, so state keeps no value for it, and it cannot be evaluated without the cloud: it depends on a data source"
+        ) && r.stderr.contains("hint: run `clusterform plan` or `clusterform apply`"),
+        "{}",
+        r.stderr
+    );
+}
