@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::emulator::Emulator;
 use crate::harness::{Run, Workdir};
 use crate::support::FAST;
 
@@ -279,4 +280,79 @@ sensitive = true
         "{}",
         r.stderr
     );
+}
+
+/// Killed while the add-on installs, the journal (which holds the add-on's operation, whose data
+/// keeps the values sent) has the secret only sealed; the next apply resumes from it and records
+/// the same digests a clean apply would. Against the emulator as its own process, whose world
+/// outlives the killed run.
+#[test]
+fn a_killed_apply_journals_no_secret_and_resumes() {
+    let emu = Emulator::start(300, None, 7);
+    let w = Workdir::new();
+    let text = stack(true).replace(
+        "sandbox = true",
+        "endpoint = \"${var.endpoint}\"\n\n[variables.endpoint]\ndefault = \"\"",
+    );
+    let dir = w.stack("secrets", &[("main.toml", &text)]);
+    let d = dir.to_str().unwrap();
+    let endpoint = emu.endpoint_var();
+    let secret = "s3cr3t-killed-51be";
+    let env = |extra: &[(&'static str, &'static str)]| {
+        let mut e = emu.env().to_vec();
+        e.extend_from_slice(extra);
+        e
+    };
+    let journal = w.path().join("state/secrets.journal");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_clusterform"))
+        .args(["apply", d, "--auto-approve", "--var", &endpoint])
+        .current_dir(w.path())
+        .envs(env(&[("NO_COLOR", "1"), ("CLUSTERFORM_POLL_MIN", "100ms")]))
+        .env("CLUSTERFORM_VAR_secret", secret)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn clusterform");
+    let started = std::time::Instant::now();
+    let mut journaled = String::new();
+    while started.elapsed() < std::time::Duration::from_secs(60) {
+        journaled = std::fs::read_to_string(&journal).unwrap_or_default();
+        if journaled.contains("user_values") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().expect("kill");
+    child.wait().expect("wait");
+    assert!(
+        journaled.contains("user_values"),
+        "the add-on never started: {journaled}"
+    );
+    assert!(!journaled.contains(secret), "{journaled}");
+    assert!(journaled.contains("sensitive:hmac-sha256:"), "{journaled}");
+    let state_dir = w.path().join("state");
+    assert_not_stored(&state_dir, &[secret]);
+
+    // The killed run's lease is broken as an operator would, then apply resumes.
+    let run = |args: &[&str]| {
+        let mut a = args.to_vec();
+        a.extend_from_slice(&["--var", &endpoint]);
+        w.run_env(&a, &env(&[("CLUSTERFORM_VAR_secret", secret)]))
+    };
+    let lock: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(state_dir.join("secrets.lock")).expect("lock left"),
+    )
+    .unwrap();
+    let id = lock["id"].as_str().unwrap();
+    run(&["force-unlock", id, d]).expect_code(0);
+    let r = run(&["apply", d, "--auto-approve"]);
+    r.expect_code(0);
+    assert!(r.stderr.contains("resuming"), "{}", r.stderr);
+    assert_not_printed(&r, &[secret]);
+    assert_not_stored(&state_dir, &[secret]);
+    let r = run(&["plan", d, "--detailed-exitcode"]);
+    r.expect_code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+    assert_eq!(emu.addons().len(), 1, "resumed, not installed twice");
 }

@@ -38,7 +38,7 @@ pub(crate) struct Job {
     pub update_after_upgrade: bool,
     pub depends_on: Vec<Address>,
     /// Attributes the change marks sensitive: the schema's are dropped from the resource state
-    /// this step records, the others digested (see `refresh::seal`).
+    /// this step records, the others sealed, in it and in journaled operations (`seal.rs`).
     pub sensitive_attrs: Vec<String>,
     /// The state's lineage, the key of those digests.
     pub lineage: String,
@@ -270,10 +270,17 @@ impl<'a> Worker<'a> {
     }
 
     fn started(&self, id: &str, op: Option<&Operation>) -> Result<(), StepError> {
+        let op = op.map(|o| self.journaled(o));
         Ok(self
             .ctx
             .sink
-            .started(&self.job.address, self.job.step, id, op)?)
+            .started(&self.job.address, self.job.step, id, op.as_ref())?)
+    }
+
+    /// `op` with the sensitive values a provider kept in its data sealed, for the journal.
+    fn journaled(&self, op: &Operation) -> Operation {
+        let j = self.job;
+        crate::seal::journaled_op(op, &j.lineage, &j.sensitive_attrs, &j.desired)
     }
 
     /// The resource state this step records, sealed: no sensitive value leaves here in clear.
@@ -292,7 +299,7 @@ impl<'a> Worker<'a> {
             sensitive_attrs: self.job.sensitive_attrs.clone(),
         };
         let schema = self.rt().ok().map(|rt| rt.schema());
-        crate::refresh::seal(&mut rs, &self.job.lineage, schema);
+        crate::seal::seal(&mut rs, &self.job.lineage, schema);
         rs
     }
 
@@ -672,9 +679,12 @@ impl<'a> Worker<'a> {
             hop_from: h.map(|h| h.from.clone()).unwrap_or_default(),
             hop_to: h.map(|h| h.to.clone()).unwrap_or_default(),
             step,
-            op: op.clone(),
+            op: self.journaled(op),
             done,
-            earlier: earlier.clone(),
+            earlier: earlier
+                .iter()
+                .map(|(k, o)| (k.clone(), self.journaled(o)))
+                .collect(),
         };
         Ok(self.ctx.sink.checkpoint(&self.job.address, &cp)?)
     }

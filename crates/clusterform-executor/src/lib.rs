@@ -15,6 +15,7 @@ mod rate;
 mod refresh;
 mod resolve;
 mod retry;
+mod seal;
 mod state_journal;
 
 use std::collections::BTreeMap;

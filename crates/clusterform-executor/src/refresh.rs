@@ -138,7 +138,7 @@ pub async fn refresh(
                                 attributes: r.attrs,
                                 ..rs
                             };
-                            seal(&mut live, &lineage, Some(rt.schema()));
+                            crate::seal::seal(&mut live, &lineage, Some(rt.schema()));
                             Ok(Found::Resource(
                                 Box::new(live),
                                 Some((r.fingerprint, r.running)),
@@ -232,15 +232,6 @@ pub async fn refresh(
     Ok(out)
 }
 
-/// Makes a resource fit to persist (`clusterform_state::seal_resource`): removes the attributes
-/// its schema marks sensitive and digests, keyed with `lineage`, those it lists in
-/// `sensitive_attrs`. Every resource state the executor produces goes through here.
-pub(crate) fn seal(rs: &mut ResourceState, lineage: &str, schema: Option<&ResourceSchema>) {
-    clusterform_state::seal_resource(rs, lineage, |_, name| {
-        schema.is_some_and(|s| s.sensitive || s.attr(name).is_some_and(|a| a.sensitive))
-    });
-}
-
 fn describe(e: CallError) -> String {
     match e {
         CallError::Provider(e) => e.to_string(),
@@ -310,47 +301,5 @@ mod tests {
         assert_eq!(paths, ["tags.b", "tags.c"]);
         assert_eq!(d[1].before, None);
         assert!(diff(&before, &before, None).is_empty());
-    }
-
-    #[test]
-    fn seal_drops_schema_secrets_and_digests_marked_attributes() {
-        use clusterform_model::{AttrSchema, AttrType, SchemaKind};
-        let schema = ResourceSchema::new(
-            "t",
-            SchemaKind::Managed,
-            vec![
-                AttrSchema::required("name", AttrType::String),
-                AttrSchema::computed("kubeconfig", AttrType::String).sensitive(),
-                AttrSchema::optional("description", AttrType::String),
-            ],
-        );
-        let mut rs = ResourceState {
-            address: Address::managed("t", "x"),
-            provider: "p".into(),
-            id: "i".into(),
-            attributes: Attrs::from([
-                ("name".to_string(), Value::str("x")),
-                ("kubeconfig".to_string(), Value::str("apiVersion: v1")),
-                ("description".to_string(), Value::str("hunter2")),
-            ]),
-            dependencies: vec![],
-            tainted: false,
-            private: serde_json::Value::Null,
-            // The plan lists the schema's sensitive attributes too.
-            sensitive_attrs: vec!["kubeconfig".into(), "description".into()],
-        };
-        seal(&mut rs, "l", Some(&schema));
-        assert_eq!(
-            rs.attributes.keys().collect::<Vec<_>>(),
-            ["description", "name"]
-        );
-        assert_eq!(
-            rs.attributes["description"],
-            Value::String(clusterform_model::sensitive_digest(
-                "l",
-                &Value::str("hunter2")
-            ))
-        );
-        assert_eq!(rs.sensitive_attrs, ["description"]);
     }
 }
