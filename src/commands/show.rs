@@ -1,7 +1,7 @@
 //! `clusterform show` (a saved plan, or the state), `output` and `graph`.
 
 use anyhow::{anyhow, bail, Context, Result};
-use clusterform_model::{State, Value};
+use clusterform_model::{ResourceState, State, Value};
 use clusterform_planner::{render, GraphKind};
 
 use crate::cli::{GraphArgs, GraphType, OutputArgs, ShowArgs, VarArgs};
@@ -21,13 +21,7 @@ pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
     }
     let (_, mut state) = read_state(&args.dir, &args.var, ui)?;
     // Sensitive values (digests in state) and sensitive outputs show as `(sensitive)`.
-    for r in state.resources.values_mut() {
-        for name in &r.sensitive_attrs {
-            if let Some(v) = r.attributes.get_mut(name) {
-                *v = Value::str(SENSITIVE);
-            }
-        }
-    }
+    state.resources.values_mut().for_each(hide_sensitive);
     for o in state.outputs.values_mut().filter(|o| o.sensitive) {
         o.value = Value::str(SENSITIVE);
     }
@@ -54,6 +48,15 @@ pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
 }
 
 const SENSITIVE: &str = "(sensitive)";
+
+/// Replaces each recorded sensitive attribute's value (a digest) by `(sensitive)`, for printing.
+pub(super) fn hide_sensitive(r: &mut ResourceState) {
+    for name in &r.sensitive_attrs {
+        if let Some(v) = r.attributes.get_mut(name) {
+            *v = Value::str(SENSITIVE);
+        }
+    }
+}
 
 /// `output`: a sensitive output's value is not in state (only a marker), so `output NAME`
 /// evaluates it again from the config, variables and state; `output` and `output --json` of all

@@ -178,6 +178,7 @@ fn a_sensitive_attribute_reaches_the_cloud_but_never_state_or_output() {
         vec!["show", plan_file, "--json"],
         vec!["show", "--dir", d],
         vec!["show", "--dir", d, "--json"],
+        vec!["state", "show", "--dir", d, CLUSTER],
         vec!["output", "--dir", d],
         vec!["output", "--dir", d, "--json"],
     ] {
