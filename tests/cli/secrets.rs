@@ -364,3 +364,35 @@ fn a_killed_apply_journals_no_secret_and_resumes() {
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
     assert_eq!(emu.addons().len(), 1, "resumed, not installed twice");
 }
+
+/// `import` records the object the way apply would: the attribute the config builds from a
+/// secret is sealed, so the import plans no change and stores no secret.
+#[test]
+fn an_imported_object_is_recorded_sealed() {
+    let w = Workdir::new();
+    let dir = w.stack("secrets", &[("main.toml", &stack(true))]);
+    let d = dir.to_str().unwrap();
+    let secret = "s3cr3t-imported-0c4d";
+    run(&w, &["apply", d, "--auto-approve"], secret).expect_code(0);
+    let state_file = w.path().join("state/secrets.json");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    let id = state["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == CLUSTER)
+        .and_then(|r| r["id"].as_str())
+        .expect("cluster id")
+        .to_string();
+    run(&w, &["state", "rm", "--dir", d, CLUSTER], secret).expect_code(0);
+    let r = run(&w, &["import", CLUSTER, &id, d], secret);
+    r.expect_code(0);
+    assert_not_printed(&r, &[secret]);
+    assert_not_stored(&w.path().join("state"), &[secret]);
+    let text = std::fs::read_to_string(&state_file).unwrap();
+    assert!(text.contains("sensitive:hmac-sha256:"), "{text}");
+    let r = run(&w, &["plan", d, "--detailed-exitcode"], secret);
+    r.expect_code(0);
+    assert!(r.stdout.contains("No changes."), "{}", r.stdout);
+}
