@@ -92,6 +92,7 @@ fn matching_state(plan: &clusterform_model::Plan) -> State {
                 dependencies: c.depends_on.clone(),
                 tainted: false,
                 private: serde_json::Value::Null,
+                sensitive_attrs: Vec::new(),
             },
         );
     }

@@ -269,7 +269,7 @@ pub struct OutputArgs {
     pub dir: PathBuf,
     #[command(flatten)]
     pub var: VarArgs,
-    /// Print as JSON (sensitive values included: this is for machines)
+    /// Print as JSON (a sensitive output's value only when asked for by NAME)
     #[arg(long)]
     pub json: bool,
 }

@@ -38,7 +38,8 @@ impl Resolve for ConfigResolver {
             let values = values_of(state);
             for (k, e) in &rc.attrs {
                 if let Ok(v) = values.eval(&e.value) {
-                    if !v.contains_unknown() {
+                    // A digest stands for a sensitive value in state; the plan has the value.
+                    if !v.contains_unknown() && !clusterform_model::contains_digest(&v) {
                         after.insert(k.clone(), v);
                     }
                 }

@@ -403,6 +403,9 @@ async fn adopt_unrecorded(
             rs.dependencies = clusterform_planner::config_dependencies(rc)
                 .into_iter()
                 .collect();
+            // Values the config makes sensitive are recorded sealed, as apply records them.
+            rs.sensitive_attrs = rc.sensitive_attrs.clone();
+            clusterform_state::seal_resource(&mut rs, &state.lineage, |_, _| false);
         }
         progress.note(&format!(
             "{}: adopted {} that an interrupted run was creating; it will be destroyed",
@@ -476,7 +479,12 @@ pub(super) fn save_state(
             (!v.contains_unknown()).then_some((
                 o.name,
                 OutputState {
-                    value: v,
+                    // A sensitive output is recorded as a marker only (`output NAME` re-evaluates).
+                    value: if o.sensitive {
+                        clusterform_model::Value::Null
+                    } else {
+                        v
+                    },
                     sensitive: o.sensitive,
                 },
             ))

@@ -5,6 +5,7 @@
 use anyhow::{anyhow, bail, Result};
 use clusterform_executor::{LookupError, LookupOptions};
 use clusterform_model::{Address, ResourceState};
+use clusterform_provider::Provider;
 use clusterform_state::StateStore;
 
 use crate::cli::ImportArgs;
@@ -66,13 +67,18 @@ pub fn run(args: &ImportArgs, ui: &Ui) -> Result<Outcome> {
             return Ok(stopped(ui, heartbeat.as_ref(), sandbox).await);
         }
         let id = found.id.clone();
-        state.resources.insert(
-            addr.clone(),
-            ResourceState {
-                dependencies: clusterform_planner::config_dependencies(rc).into_iter().collect(),
-                ..found
-            },
-        );
+        let mut imported = ResourceState {
+            dependencies: clusterform_planner::config_dependencies(rc).into_iter().collect(),
+            sensitive_attrs: rc.sensitive_attrs.clone(),
+            ..found
+        };
+        // Secrets never reach state: schema-sensitive attributes dropped, config-sensitive ones
+        // recorded as digests.
+        let provider = providers.get(&rc.provider).ok_or_else(|| anyhow!("provider `{}` is not configured", rc.provider))?;
+        let rtype = provider.resource(&addr.type_name).ok_or_else(|| anyhow!("unknown resource type {}", addr.type_name))?;
+        let schema = rtype.schema();
+        clusterform_state::seal_resource(&mut imported, &state.lineage, |_, n| schema.sensitive || schema.attr(n).is_some_and(|a| a.sensitive));
+        state.resources.insert(addr.clone(), imported);
         state.serial += 1;
         store.write(&state).map_err(|e| anyhow!("{e}"))?;
         if let Some(s) = sandbox {

@@ -25,10 +25,11 @@ pub fn run(cmd: &StateCommand, ui: &Ui) -> Result<Outcome> {
         StateCommand::Show(a) => {
             let addr: Address = a.address.parse().map_err(|e| anyhow!("{e}"))?;
             let (_, state) = open(&a.at, ui, "state show")?;
-            let Some(r) = state.get(&addr) else {
+            let Some(mut r) = state.get(&addr).cloned() else {
                 bail!("{addr} is not in the state\nhint: see `clusterform state list`")
             };
-            output::data(&serde_json::to_string_pretty(r)?);
+            super::show::hide_sensitive(&mut r);
+            output::data(&serde_json::to_string_pretty(&r)?);
             Ok(Outcome::Success)
         }
         StateCommand::Rm(a) => {

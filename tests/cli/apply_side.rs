@@ -708,7 +708,8 @@ fn a_create_timeout_fails_only_that_resource_and_the_next_apply_reattaches() {
 }
 
 #[test]
-fn ctrl_c_during_refresh_of_refresh_destroy_or_plan_exits_130_releases_the_lock_and_writes_nothing() {
+fn ctrl_c_during_refresh_of_refresh_destroy_or_plan_exits_130_releases_the_lock_and_writes_nothing()
+{
     let w = Workdir::new();
     // Reads of the cluster answer slowly, so the refresh is still reading when Ctrl-C comes.
     let faults = w.path().join("faults.toml");

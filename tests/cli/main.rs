@@ -12,5 +12,6 @@ mod harness;
 mod locks;
 mod offline;
 mod saved_plans;
+mod secrets;
 mod support;
 mod variables;

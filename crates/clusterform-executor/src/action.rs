@@ -37,6 +37,11 @@ pub(crate) struct Job {
     /// An upgrade that also changes other attributes finishes with an update.
     pub update_after_upgrade: bool,
     pub depends_on: Vec<Address>,
+    /// Attributes the change marks sensitive: the schema's are dropped from the resource state
+    /// this step records, the others sealed, in it and in journaled operations (`seal.rs`).
+    pub sensitive_attrs: Vec<String>,
+    /// The state's lineage, the key of those digests.
+    pub lineage: String,
     /// What the journal says about this step from an interrupted run.
     pub resume: Option<InFlight>,
     /// For the create half of a create-before-destroy: the old object (id, attributes), kept in
@@ -265,14 +270,22 @@ impl<'a> Worker<'a> {
     }
 
     fn started(&self, id: &str, op: Option<&Operation>) -> Result<(), StepError> {
+        let op = op.map(|o| self.journaled(o));
         Ok(self
             .ctx
             .sink
-            .started(&self.job.address, self.job.step, id, op)?)
+            .started(&self.job.address, self.job.step, id, op.as_ref())?)
     }
 
+    /// `op` with the sensitive values a provider kept in its data sealed, for the journal.
+    fn journaled(&self, op: &Operation) -> Operation {
+        let j = self.job;
+        crate::seal::journaled_op(op, &j.lineage, &j.sensitive_attrs, &j.desired)
+    }
+
+    /// The resource state this step records, sealed: no sensitive value leaves here in clear.
     fn resource(&self, id: String, attrs: Attrs, tainted: bool) -> ResourceState {
-        ResourceState {
+        let mut rs = ResourceState {
             address: self.job.address.clone(),
             provider: self.job.provider_name.clone(),
             id,
@@ -283,7 +296,11 @@ impl<'a> Worker<'a> {
             dependencies: self.job.depends_on.clone(),
             tainted,
             private: serde_json::Value::Null,
-        }
+            sensitive_attrs: self.job.sensitive_attrs.clone(),
+        };
+        let schema = self.rt().ok().map(|rt| rt.schema());
+        crate::seal::seal(&mut rs, &self.job.lineage, schema);
+        rs
     }
 
     fn completed(&self, resource: Option<ResourceState>) -> Result<Outcome, StepError> {
@@ -662,9 +679,12 @@ impl<'a> Worker<'a> {
             hop_from: h.map(|h| h.from.clone()).unwrap_or_default(),
             hop_to: h.map(|h| h.to.clone()).unwrap_or_default(),
             step,
-            op: op.clone(),
+            op: self.journaled(op),
             done,
-            earlier: earlier.clone(),
+            earlier: earlier
+                .iter()
+                .map(|(k, o)| (k.clone(), self.journaled(o)))
+                .collect(),
         };
         Ok(self.ctx.sink.checkpoint(&self.job.address, &cp)?)
     }

@@ -448,6 +448,8 @@ impl Run<'_> {
             hops: Vec::new(),
             update_after_upgrade: false,
             depends_on: Vec::new(),
+            sensitive_attrs: Vec::new(),
+            lineage: self.state.lineage.clone(),
             current: (step == Step::DeleteDeposed)
                 .then(|| current.cloned())
                 .flatten(),
@@ -462,6 +464,7 @@ impl Run<'_> {
         match change {
             Some(c) => {
                 job.depends_on = c.depends_on.clone();
+                job.sensitive_attrs = c.sensitive_attrs.clone();
                 timeout = c.timeouts.get(key).copied().or(timeout);
                 if matches!(
                     step,

@@ -16,6 +16,7 @@ mod rate;
 mod refresh;
 mod resolve;
 mod retry;
+mod seal;
 mod state_journal;
 
 use std::collections::BTreeMap;

@@ -71,14 +71,20 @@ pub async fn import(
         .call(|| rt.read(id, &none), true)
         .await
         .map_err(|e| error(address, e))?;
-    Ok(found.map(|r| ResourceState {
-        address: address.clone(),
-        provider: provider_name.to_string(),
-        id: r.id,
-        attributes: r.attrs,
-        dependencies: Vec::new(),
-        tainted: false,
-        private: serde_json::Value::Null,
+    Ok(found.map(|r| {
+        let mut rs = ResourceState {
+            address: address.clone(),
+            provider: provider_name.to_string(),
+            id: r.id,
+            attributes: r.attrs,
+            dependencies: Vec::new(),
+            tainted: false,
+            private: serde_json::Value::Null,
+            sensitive_attrs: Vec::new(),
+        };
+        // Nothing is marked yet, so no lineage is needed: this only drops schema secrets.
+        crate::seal::seal(&mut rs, "", Some(rt.schema()));
+        rs
     }))
 }
 
@@ -137,15 +143,20 @@ pub async fn adopt(
             }
         };
         match found {
-            Ok(Some(r)) => out.adopted.push(ResourceState {
-                address: f.address.clone(),
-                provider: f.provider.clone(),
-                id: r.id,
-                attributes: r.attrs,
-                dependencies: Vec::new(),
-                tainted: false,
-                private: serde_json::Value::Null,
-            }),
+            Ok(Some(r)) => {
+                let mut rs = ResourceState {
+                    address: f.address.clone(),
+                    provider: f.provider.clone(),
+                    id: r.id,
+                    attributes: r.attrs,
+                    dependencies: Vec::new(),
+                    tainted: false,
+                    private: serde_json::Value::Null,
+                    sensitive_attrs: Vec::new(),
+                };
+                crate::seal::seal(&mut rs, "", Some(rt.schema()));
+                out.adopted.push(rs);
+            }
             Ok(None) => out.absent.push(f.clone()),
             Err(CallError::Interrupted) => return Err(LookupError::Cancelled),
             Err(e) => out

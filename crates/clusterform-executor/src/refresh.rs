@@ -122,6 +122,7 @@ pub async fn refresh(
             deadline: Instant::now() + opts.read_timeout,
         };
         let permits = permits.clone();
+        let lineage = state.lineage.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
             caller.events.refresh_started(&address);
@@ -130,11 +131,14 @@ pub async fn refresh(
                 Some(rs) => match provider.resource(&t) {
                     Some(rt) => match caller.call(|| rt.read(&rs.id, &rs.attributes), true).await {
                         Ok(Some(r)) => {
-                            let live = ResourceState {
+                            // What the cloud says, with the recorded `sensitive_attrs` carried
+                            // forward and sealed again before anything can be written.
+                            let mut live = ResourceState {
                                 id: r.id,
                                 attributes: r.attrs,
                                 ..rs
                             };
+                            crate::seal::seal(&mut live, &lineage, Some(rt.schema()));
                             Ok(Found::Resource(
                                 Box::new(live),
                                 Some((r.fingerprint, r.running)),
@@ -195,9 +199,13 @@ pub async fn refresh(
                     .get(&live.provider)
                     .and_then(|p| p.resource(&address.type_name))
                     .map(|r| r.schema().clone());
-                let drift = recorded
+                let mut drift = recorded
                     .map(|r| diff(r, &live.attributes, schema.as_ref()))
                     .unwrap_or_default();
+                for d in drift.iter_mut() {
+                    let root = d.path.split('.').next().unwrap_or_default();
+                    d.sensitive |= live.sensitive_attrs.iter().any(|n| n == root);
+                }
                 out.fingerprints.insert(address.clone(), fingerprint);
                 if let Some(op) = running {
                     out.running.insert(address.clone(), op);

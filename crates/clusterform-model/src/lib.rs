@@ -15,5 +15,8 @@ pub use plan::{
     UpgradeStep, PLAN_FORMAT_VERSION,
 };
 pub use schema::{AttrSchema, AttrType, Presence, ProviderSchema, ResourceSchema, SchemaKind};
-pub use state::{Lineage, OutputState, ResourceState, State};
+pub use state::{
+    contains_digest, is_digest, seal_value, sensitive_digest, Lineage, OutputState, ResourceState,
+    State, SENSITIVE_DIGEST_PREFIX,
+};
 pub use value::{Attrs, Value};

@@ -1,10 +1,12 @@
 //! Attribute diffs of one managed instance, driven by its schema: which attributes differ, which
 //! of them force a new object or an upgrade, and what the attributes will be after apply.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use clusterform_model::{
-    AttrChange, AttrSchema, Attrs, PlanHooks, Presence, ResourceSchema, Value,
+    is_digest, sensitive_digest, AttrChange, AttrSchema, Attrs, PlanHooks, Presence,
+    ResourceSchema, Value,
 };
 
 /// What comparing desired against recorded attributes found.
@@ -18,6 +20,53 @@ pub struct DiffOutcome {
     pub version_change: Option<(Value, Value)>,
     /// Some difference needs a new object.
     pub forces_replace: bool,
+}
+
+/// `recorded` as the diff must see it. State holds a sensitive attribute (one listed in the
+/// resource's `sensitive_attrs`) only sealed (`clusterform_model::seal_value`: digests keyed with
+/// the lineage, map keys kept). Where the desired value has the same digest the secret did not
+/// change, so that part reads as the desired value: no perpetual diff, and the planned values
+/// (which later references and outputs read) hold the value rather than its digest. A digest
+/// that does not match stays, and diffs as a change. Borrowed when nothing is replaced.
+pub fn reveal_unchanged<'r>(
+    lineage: &str,
+    sensitive_attrs: &[String],
+    desired: &Attrs,
+    recorded: &'r Attrs,
+) -> Cow<'r, Attrs> {
+    let mut out = Cow::Borrowed(recorded);
+    for name in sensitive_attrs {
+        let (Some(rec), Some(want)) = (recorded.get(name), desired.get(name)) else {
+            continue;
+        };
+        if let Some(seen) = reveal(lineage, want, rec) {
+            out.to_mut().insert(name.clone(), seen);
+        }
+    }
+    out
+}
+
+/// `recorded` with each digest whose value `desired` matches replaced by that value, map key by
+/// map key; `None` when nothing matched.
+fn reveal(lineage: &str, desired: &Value, recorded: &Value) -> Option<Value> {
+    match (desired, recorded) {
+        (d, r) if is_digest(r) => (!d.contains_unknown()
+            && Value::String(sensitive_digest(lineage, d)) == *r)
+            .then(|| d.clone()),
+        (Value::Map(dm), Value::Map(rm)) => {
+            let mut changed = false;
+            let out = rm
+                .iter()
+                .map(|(k, rv)| {
+                    let seen = dm.get(k).and_then(|dv| reveal(lineage, dv, rv));
+                    changed |= seen.is_some();
+                    (k.clone(), seen.unwrap_or_else(|| rv.clone()))
+                })
+                .collect();
+            changed.then_some(Value::Map(out))
+        }
+        _ => None,
+    }
 }
 
 /// Compares the evaluated config attributes (`desired`, only those the config sets) against the
@@ -335,5 +384,58 @@ mod tests {
         let got: Vec<(&str, bool)> = d.iter().map(|c| (c.path.as_str(), c.sensitive)).collect();
         assert_eq!(got, vec![("password", true), ("tags.a", false)]);
         assert!(drift(Some(&s), &prior, &prior).is_empty());
+    }
+
+    #[test]
+    fn a_matching_digest_reads_as_the_desired_value_and_a_changed_one_diffs() {
+        let s = cluster_schema();
+        let secret = tags(&[
+            ("token", Value::str("hunter2")),
+            ("env", Value::str("prod")),
+        ]);
+        let recorded = attrs(&[
+            ("name", Value::str("a")),
+            ("tags", clusterform_model::seal_value("lin", &secret)),
+        ]);
+        let sensitive = vec!["tags".to_string()];
+        let desired = attrs(&[("name", Value::str("a")), ("tags", secret.clone())]);
+        let seen = reveal_unchanged("lin", &sensitive, &desired, &recorded);
+        assert!(matches!(seen, Cow::Owned(_)));
+        let out = diff_existing(&s, &TestHooks::default(), &desired, &seen, &[]);
+        assert!(out.changes.is_empty(), "{:?}", out.changes);
+        assert_eq!(
+            out.after.get("tags"),
+            Some(&secret),
+            "planned values hold the value"
+        );
+
+        // Another lineage's key: nothing matches.
+        let other = reveal_unchanged("other", &sensitive, &desired, &recorded);
+        assert!(matches!(other, Cow::Borrowed(_)));
+        // Another secret: only that key diffs, still a digest before.
+        let changed = attrs(&[
+            ("name", Value::str("a")),
+            (
+                "tags",
+                tags(&[
+                    ("token", Value::str("hunter3")),
+                    ("env", Value::str("prod")),
+                ]),
+            ),
+        ]);
+        let seen = reveal_unchanged("lin", &sensitive, &changed, &recorded);
+        let out = diff_existing(&s, &TestHooks::default(), &changed, &seen, &[]);
+        let paths: Vec<&str> = out.changes.iter().map(|(_, c)| c.path.as_str()).collect();
+        assert_eq!(paths, ["tags.token"]);
+        assert!(is_digest(out.changes[0].1.before.as_ref().unwrap()));
+
+        // A whole value digested (not a map) compares the same way.
+        let rec = attrs(&[("tags", Value::String(sensitive_digest("lin", &secret)))]);
+        let seen = reveal_unchanged("lin", &sensitive, &desired, &rec);
+        assert_eq!(seen.get("tags"), Some(&secret));
+
+        // Not listed as sensitive: never compared by digest.
+        let plain = reveal_unchanged("lin", &[], &desired, &recorded);
+        assert!(matches!(plain, Cow::Borrowed(_)));
     }
 }

@@ -11,7 +11,8 @@ use crate::eval::PlannedValues;
 /// One `OutputChange` per output in the config or the state, sorted by name.
 ///
 /// An output removed from the config, or any output in destroy mode, plans to `None`. An output
-/// whose references lie outside a `--target` selection keeps its recorded value.
+/// whose references lie outside a `--target` selection keeps its recorded value. A sensitive
+/// output recorded as a marker (`null`, see `OutputState`) is taken as unchanged.
 pub fn evaluate_outputs(
     config: &Config,
     state: &State,
@@ -34,6 +35,14 @@ pub fn evaluate_outputs(
             };
             let sensitive =
                 conf.is_some_and(|o| o.sensitive) || recorded.is_some_and(|o| o.sensitive);
+            // State keeps a sensitive output only as a marker (`null`), never its value, so
+            // there is nothing to compare with: it shows as changing only when it appears,
+            // goes, or becomes known after apply (`output NAME` re-evaluates it on demand).
+            let marker = recorded.is_some_and(|o| o.sensitive && o.value.is_null());
+            let before = match &after {
+                Some(a) if marker && sensitive && !a.contains_unknown() => Some(a.clone()),
+                _ => before,
+            };
             OutputChange {
                 name: name.clone(),
                 before,

@@ -280,6 +280,7 @@ pub fn rs(address: &str, id: &str, pairs: &[(&str, Value)]) -> ResourceState {
         dependencies: Vec::new(),
         tainted: false,
         private: serde_json::Value::Null,
+        sensitive_attrs: Vec::new(),
     }
 }
 

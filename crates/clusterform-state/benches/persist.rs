@@ -195,6 +195,7 @@ fn build_state(n: usize) -> State {
             },
             tainted: false,
             private: serde_json::json!({ "fingerprint": { "status": "Available", "job": null } }),
+            sensitive_attrs: Vec::new(),
         };
         state.resources.insert(address, resource);
     }

@@ -26,5 +26,5 @@ pub use journal::{
 };
 pub use local::LocalStore;
 pub use lock::{Lease, LockGuard, LockInfo, LockRequest, TakeoverPolicy, DEFAULT_LEASE_SECS};
-pub use scrub::{scrub, scrub_resource};
+pub use scrub::{scrub, scrub_resource, seal_resource};
 pub use store::StateStore;

@@ -1,6 +1,10 @@
-//! Keeping secrets out of state: sensitive attributes (credentials, kubeconfigs, certificates) are
-//! removed before a resource is persisted. The executor calls this with a predicate built from
-//! the resources' schemas (`AttrSchema::sensitive`); this crate knows no schemas itself.
+//! Keeping secrets out of state. Before a resource is persisted, the attributes its schema marks
+//! sensitive (credentials, kubeconfigs, certificates) are removed, and those whose value came
+//! from something sensitive in the config (`ResourceState::sensitive_attrs`) are sealed: replaced
+//! by digests keyed with the lineage, map keys kept ([`clusterform_model::seal_value`]), which
+//! lets the planner tell a changed secret from an unchanged one. The executor calls [`seal_resource`]
+//! with a predicate built from the resources' schemas (`AttrSchema::sensitive`); this crate knows
+//! no schemas itself.
 
 use clusterform_model::{Address, ResourceState, State};
 
@@ -27,6 +31,22 @@ pub fn scrub_resource(
     before - resource.attributes.len()
 }
 
+/// Makes a resource fit to persist: removes what `sensitive` names (the schema's sensitive
+/// attributes) and digests the attributes listed in its `sensitive_attrs` with `lineage`. A name
+/// removed here is dropped from `sensitive_attrs` too. Idempotent.
+pub fn seal_resource(
+    resource: &mut ResourceState,
+    lineage: &str,
+    sensitive: impl Fn(&Address, &str) -> bool,
+) {
+    scrub_resource(resource, &sensitive);
+    let address = resource.address.clone();
+    resource.sensitive_attrs.retain(|n| !sensitive(&address, n));
+    resource.sensitive_attrs.sort();
+    resource.sensitive_attrs.dedup();
+    resource.seal(lineage);
+}
+
 #[cfg(test)]
 mod tests {
     use clusterform_model::Value;
@@ -45,6 +65,7 @@ mod tests {
             dependencies: vec![],
             tainted: false,
             private: serde_json::Value::Null,
+            sensitive_attrs: Vec::new(),
         }
     }
 
@@ -84,6 +105,87 @@ mod tests {
         assert!(
             !text.contains("apiVersion"),
             "the secret must not reach the file"
+        );
+    }
+
+    #[test]
+    fn seal_removes_schema_secrets_and_digests_config_secrets() {
+        let mut r = resource(
+            "cluster",
+            &[
+                ("name", "prod"),
+                ("kubeconfig", "apiVersion: v1…"),
+                ("description", "hunter2"),
+            ],
+        );
+        r.sensitive_attrs = vec!["description".into(), "kubeconfig".into()];
+        seal_resource(&mut r, "lineage-1", |_, n| n == "kubeconfig");
+        assert!(!r.attributes.contains_key("kubeconfig"));
+        assert_eq!(r.sensitive_attrs, ["description"]);
+        assert_eq!(
+            r.attributes["description"],
+            Value::String(clusterform_model::sensitive_digest(
+                "lineage-1",
+                &Value::str("hunter2")
+            ))
+        );
+        let again = r.clone();
+        seal_resource(&mut r, "lineage-1", |_, n| n == "kubeconfig");
+        assert_eq!(r, again, "sealing twice changes nothing");
+        let mut state = State::new("lineage-1");
+        state.resources.insert(r.address.clone(), r);
+        let text = String::from_utf8(crate::encode(&state)).unwrap();
+        assert!(
+            !text.contains("hunter2") && !text.contains("apiVersion"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"sensitive_attrs\": [\n        \"description\"\n      ]"),
+            "{text}"
+        );
+        assert_eq!(crate::decode(text.as_bytes()).unwrap(), state);
+    }
+
+    /// The golden file of a state with digested attributes and a sensitive output: it decodes,
+    /// its digests are those of the known secrets, and it encodes back byte for byte.
+    #[test]
+    fn golden_v1_with_sensitive_attrs_round_trips() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/v1-sensitive.json");
+        let bytes = std::fs::read(&path).unwrap();
+        let state = crate::decode(&bytes).unwrap();
+        let cluster = state
+            .get(&Address::managed("huawei_autopilot_cluster", "prod"))
+            .unwrap();
+        assert_eq!(cluster.sensitive_attrs, ["description"]);
+        assert_eq!(
+            cluster.attributes["description"],
+            Value::String(clusterform_model::sensitive_digest(
+                &state.lineage,
+                &Value::str("hunter2")
+            ))
+        );
+        let addon = state
+            .get(&Address::managed("huawei_autopilot_addon", "coredns"))
+            .unwrap();
+        let values = Value::Map(
+            [
+                ("replicas".to_string(), Value::Int(2)),
+                ("token".to_string(), Value::str("s3cr3t")),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        assert_eq!(
+            addon.attributes["values"],
+            clusterform_model::seal_value(&state.lineage, &values)
+        );
+        assert!(state.outputs["admin_token"].sensitive);
+        assert_eq!(state.outputs["admin_token"].value, Value::Null);
+        let again = crate::format::encode_with_version(&state, "0.1.0");
+        assert_eq!(
+            String::from_utf8(again).unwrap(),
+            String::from_utf8(bytes).unwrap()
         );
     }
 }

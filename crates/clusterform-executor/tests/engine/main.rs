@@ -4,5 +4,6 @@ mod cancel;
 mod lookup;
 mod refresh;
 mod resume;
+mod sensitive;
 mod support;
 mod walk;

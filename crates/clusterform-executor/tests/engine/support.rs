@@ -114,6 +114,7 @@ pub fn record(state: &mut State, p: &TestProvider, addr: &Address, a: Attrs) -> 
         dependencies: vec![],
         tainted: false,
         private: serde_json::Value::Null,
+        sensitive_attrs: Vec::new(),
     };
     state.resources.insert(addr.clone(), rs.clone());
     rs

@@ -4,7 +4,7 @@
 mod resource;
 
 pub use resource::disruption;
-use resource::{prevent_destroy_error, sensitive_attrs, with_config_sensitive};
+use resource::{merge_names, prevent_destroy_error, sensitive_attrs, with_config_sensitive};
 
 use std::collections::{HashMap, HashSet};
 
@@ -271,7 +271,12 @@ impl<'a, 'g> Walk<'a, 'g> {
             timeouts: schema
                 .map(|s| s.default_timeouts.clone())
                 .unwrap_or_default(),
-            sensitive_attrs: schema.map(sensitive_attrs).unwrap_or_default(),
+            // The schema's, and those state recorded as digests, so no form of the plan prints
+            // the recorded values of either.
+            sensitive_attrs: merge_names(
+                schema.map(sensitive_attrs).unwrap_or_default(),
+                &rs.sensitive_attrs,
+            ),
         }
     }
 

@@ -59,11 +59,22 @@ impl<'a, 'g> Walk<'a, 'g> {
         change.id = Some(rec.id.clone());
         change.before = Some(rec.attributes.clone());
         change.drift = self.drift_of(addr, Some(schema));
+        // What state recorded as sensitive stays sensitive in every form of this change.
+        change.sensitive_attrs = merge_names(
+            std::mem::take(&mut change.sensitive_attrs),
+            &rec.sensitive_attrs,
+        );
+        let recorded = diff::reveal_unchanged(
+            &self.input.refreshed.lineage,
+            &change.sensitive_attrs,
+            desired,
+            &rec.attributes,
+        );
         let outcome = diff::diff_existing(
             schema,
             hooks,
             desired,
-            &rec.attributes,
+            &recorded,
             &rc.lifecycle.ignore_changes,
         );
         let flagged = self.input.options.replace.iter().any(|r| addr.matches(r));
@@ -77,7 +88,7 @@ impl<'a, 'g> Walk<'a, 'g> {
         let after = if forced.is_some() || outcome.forces_replace {
             let after = diff::planned_new(schema, desired);
             change.action = Action::Replace;
-            change.attr_changes = diff::replace_changes(schema, &outcome, &rec.attributes, &after);
+            change.attr_changes = diff::replace_changes(schema, &outcome, &recorded, &after);
             change.reason = forced.map(str::to_string);
             self.check_replace(rc, schema, &outcome, forced, flagged);
             after
@@ -85,7 +96,7 @@ impl<'a, 'g> Walk<'a, 'g> {
             change.attr_changes = outcome.changes.iter().map(|(_, c)| c.clone()).collect();
             if let Some((from, to)) = &outcome.version_change {
                 change.action = Action::Upgrade;
-                change.upgrade = self.upgrade_hops(schema, hooks, rc, from, to, &rec.attributes);
+                change.upgrade = self.upgrade_hops(schema, hooks, rc, from, to, &recorded);
             } else if !change.attr_changes.is_empty() {
                 change.action = Action::Update;
             }
@@ -215,6 +226,16 @@ pub(super) fn sensitive_attrs(schema: &ResourceSchema) -> Vec<String> {
         .filter(|a| a.sensitive || schema.sensitive)
         .map(|a| a.name.clone())
         .collect()
+}
+
+/// `names` followed by those of `more` it does not hold yet.
+pub(super) fn merge_names(mut names: Vec<String>, more: &[String]) -> Vec<String> {
+    for n in more {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    names
 }
 
 /// The schema's sensitive attributes plus those the config builds from sensitive values (a

@@ -265,6 +265,7 @@ fn values_are_written_as_the_json_tree_wrote_them() {
             dependencies: vec![],
             tainted: false,
             private: serde_json::Value::Null,
+            sensitive_attrs: Vec::new(),
         },
     );
     let text = String::from_utf8(encode(&state)).unwrap();

@@ -67,6 +67,7 @@ pub(super) fn upgrade_v0(old: StateFileV0) -> StateFileV1 {
                 dependencies: r.dependencies,
                 tainted: false,
                 private: serde_json::Value::Null,
+                sensitive_attrs: Vec::new(),
             })
             .collect(),
         outputs: old

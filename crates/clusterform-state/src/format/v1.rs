@@ -7,7 +7,8 @@
 //!   "outputs": { "name": { "value": …, "sensitive": false } },
 //!   "clusterform_version": "0.1.0" }
 //! ```
-//! `dependencies`, `tainted` and `private` are left out when empty, false and null.
+//! `dependencies`, `tainted`, `private` and `sensitive_attrs` are left out when empty, false and
+//! null, so a file without sensitive attributes is byte-for-byte what earlier builds wrote.
 //! Unknown fields are refused rather than dropped: a field this build does not know could only
 //! come from a newer writer, and rewriting the file would lose it.
 
@@ -48,6 +49,9 @@ pub(crate) struct ResourceV1 {
     pub tainted: bool,
     #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
     pub private: serde_json::Value,
+    /// Attributes holding a digest of a sensitive value (see `ResourceState::sensitive_attrs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_attrs: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -101,6 +105,7 @@ impl ResourceV1 {
             dependencies: r.dependencies.iter().map(Address::to_string).collect(),
             tainted: r.tainted,
             private: r.private.clone(),
+            sensitive_attrs: r.sensitive_attrs.clone(),
         }
     }
 
@@ -120,6 +125,7 @@ impl ResourceV1 {
             dependencies,
             tainted: self.tainted,
             private: self.private,
+            sensitive_attrs: self.sensitive_attrs,
         })
     }
 }

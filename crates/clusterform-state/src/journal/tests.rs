@@ -25,6 +25,7 @@ pub(crate) fn resource(name: &str, version: &str) -> ResourceState {
         dependencies: vec![],
         tainted: false,
         private: serde_json::Value::Null,
+        sensitive_attrs: Vec::new(),
     }
 }
 
