@@ -6,5 +6,6 @@ mod commands;
 mod crash;
 mod e2e;
 mod emulator;
+mod faults;
 mod harness;
 mod offline;
