@@ -1,17 +1,27 @@
 //! Waiting on a long cloud operation: polls that space out as the operation ages, or aim at its
 //! expected end when the cloud reports progress, so a 30-minute operation costs under 20 calls
 //! and its end is still noticed within seconds.
+//!
+//! Operations of one kind started together tend to take as long as each other (a stack's clusters,
+//! their add-ons). So each apply shares what it learned: once an operation of a kind is seen done
+//! at age `a`, every sibling still waiting is woken and polled when it reaches age `a`, instead of
+//! sleeping out its own, ever longer interval. Each operation's schedule starts at a phase of its
+//! own (from a hash of its address), so siblings do not poll in lockstep and the first end is seen
+//! early; the rest follow at once.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clusterform_model::Attrs;
 use clusterform_provider::{Operation, Poll, ResourceType};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::retry::{CallError, Caller};
 
 /// Polling cadence.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PollOptions {
     /// The shortest wait between polls (and before the first).
     pub min_interval: Duration,
@@ -19,6 +29,9 @@ pub struct PollOptions {
     pub max_interval: Duration,
     /// Without progress reports, the wait is the operation's age divided by this.
     pub age_divisor: f64,
+    /// What finished operations taught about each kind's duration, shared by every clone of these
+    /// options (so by every wait of one apply).
+    pub learned: Learned,
 }
 
 impl Default for PollOptions {
@@ -27,7 +40,57 @@ impl Default for PollOptions {
             min_interval: Duration::from_secs(5),
             max_interval: Duration::from_secs(180),
             age_divisor: 2.0,
+            learned: Learned::default(),
         }
+    }
+}
+
+/// The shortest age at which an operation of each kind (`provider/kind`) was seen done, and a
+/// signal to the waits of that kind when it shrinks. Clones share it.
+#[derive(Clone, Default)]
+pub struct Learned(Arc<LearnedInner>);
+
+#[derive(Default)]
+struct LearnedInner {
+    done_at: Mutex<BTreeMap<String, Duration>>,
+    changed: Notify,
+}
+
+impl Learned {
+    /// The shortest age at which an operation of `kind` was seen done, if one was.
+    pub fn estimate(&self, kind: &str) -> Option<Duration> {
+        self.lock().get(kind).copied()
+    }
+
+    /// Records that an operation of `kind` was seen done at `age`; wakes the waits on its
+    /// siblings when that is sooner than anything seen before.
+    pub fn record(&self, kind: &str, age: Duration) {
+        let sooner = {
+            let mut m = self.lock();
+            let e = m.entry(kind.to_string()).or_insert(age);
+            let sooner = age <= *e;
+            *e = (*e).min(age);
+            sooner
+        };
+        if sooner {
+            self.0.changed.notify_waiters();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Duration>> {
+        self.0.done_at.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl PartialEq for Learned {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Learned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Learned").field(&*self.lock()).finish()
     }
 }
 
@@ -64,6 +127,28 @@ impl From<CallError> for WaitError {
     }
 }
 
+/// When to poll next, as an age: the wait `next_interval` gives after the last poll (at
+/// `last_poll`), stretched by this operation's `phase` (0–1, its own offset from its siblings) on
+/// the first poll only, and brought forward to the `learned` age at which a sibling was seen done,
+/// unless a poll at or after that age already found this one still running.
+pub fn next_poll_age(
+    opts: &PollOptions,
+    last_poll: Duration,
+    progress: Option<u8>,
+    phase: f64,
+    learned: Option<Duration>,
+) -> Duration {
+    let mut wait = next_interval(opts, last_poll, progress);
+    if last_poll.is_zero() {
+        wait = wait.mul_f64(1.0 + phase.clamp(0.0, 1.0));
+    }
+    let own = last_poll + wait;
+    match learned {
+        Some(l) if l > last_poll => own.min(l),
+        _ => own,
+    }
+}
+
 /// Polls `op` until it settles; `Ok(attrs)` is the object's final state (`None` after a delete,
 /// or when the provider does not say).
 pub(crate) async fn wait(
@@ -73,19 +158,42 @@ pub(crate) async fn wait(
     opts: &PollOptions,
 ) -> Result<Option<Attrs>, WaitError> {
     let start = Instant::now();
-    let (mut phase, mut progress) = (String::new(), None);
+    let kind = format!("{}/{}", caller.provider, op.kind);
+    let phase = phase_of(&caller.address.to_string(), &op.kind);
+    let (mut shown, mut progress) = (String::new(), None);
+    let mut last_poll = Duration::ZERO;
     loop {
-        caller
-            .sleep(next_interval(opts, Instant::now() - start, progress))
-            .await?;
+        // Sleep until the next poll is due; a sibling seen done meanwhile may bring it forward.
+        loop {
+            let changed = opts.learned.0.changed.notified();
+            let due = next_poll_age(
+                opts,
+                last_poll,
+                progress,
+                phase,
+                opts.learned.estimate(&kind),
+            );
+            let left = due.saturating_sub(Instant::now() - start);
+            if left.is_zero() {
+                break;
+            }
+            tokio::select! {
+                r = caller.sleep(left) => {
+                    r?;
+                    break;
+                }
+                _ = changed => {}
+            }
+        }
+        last_poll = Instant::now() - start;
         match caller.call(|| rt.poll(op), true).await? {
             Poll::Running {
                 phase: p,
                 progress: pr,
             } => {
-                if p != phase {
+                if p != shown {
                     caller.events.phase(&caller.address, &p);
-                    phase = p;
+                    shown = p;
                 }
                 if let Some(x) = pr.filter(|x| Some(*x) != progress) {
                     caller.events.progress(&caller.address, x);
@@ -95,10 +203,25 @@ pub(crate) async fn wait(
                     return Err(CallError::TimedOut.into());
                 }
             }
-            Poll::Done { attrs } => return Ok(attrs),
+            Poll::Done { attrs } => {
+                opts.learned.record(&kind, last_poll);
+                return Ok(attrs);
+            }
             Poll::Failed { message } => return Err(WaitError::Failed(message)),
         }
     }
+}
+
+/// A stable fraction in [0, 1) for an operation, from FNV-1a of its address and kind.
+fn phase_of(address: &str, kind: &str) -> f64 {
+    let h = address
+        .bytes()
+        .chain([0])
+        .chain(kind.bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    (h >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
@@ -137,6 +260,57 @@ mod tests {
             assert!(n <= 12, "{total}s: {n} polls");
             assert!(late <= 5.0, "{total}s: {late}s late");
         }
+    }
+
+    #[test]
+    fn the_first_poll_is_offset_by_the_operations_phase() {
+        let o = PollOptions::default();
+        let s = Duration::from_secs;
+        assert_eq!(next_poll_age(&o, s(0), None, 0.0, None), s(5));
+        assert_eq!(
+            next_poll_age(&o, s(0), None, 0.5, None),
+            Duration::from_millis(7500)
+        );
+        assert_eq!(
+            next_poll_age(&o, s(60), None, 0.5, None),
+            s(90),
+            "later polls are not"
+        );
+        let a = phase_of("huawei_autopilot_cluster.a", "cluster-create");
+        let b = phase_of("huawei_autopilot_cluster.b", "cluster-create");
+        assert!((0.0..1.0).contains(&a) && (0.0..1.0).contains(&b) && a != b);
+        assert_eq!(a, phase_of("huawei_autopilot_cluster.a", "cluster-create"));
+    }
+
+    #[test]
+    fn a_sibling_seen_done_brings_the_next_poll_forward_once() {
+        let o = PollOptions::default();
+        let s = Duration::from_secs;
+        // On its own the poll after age 600 s would come at 780 s; a sibling was done at 650 s.
+        assert_eq!(next_poll_age(&o, s(600), None, 0.3, None), s(780));
+        assert_eq!(next_poll_age(&o, s(600), None, 0.3, Some(s(650))), s(650));
+        // Polled at 650 s and still running: back to its own schedule.
+        assert_eq!(next_poll_age(&o, s(650), None, 0.3, Some(s(650))), s(830));
+        // A sibling done later than this one's own next poll changes nothing.
+        assert_eq!(next_poll_age(&o, s(600), None, 0.3, Some(s(900))), s(780));
+    }
+
+    #[tokio::test]
+    async fn learned_durations_keep_the_soonest_and_wake_waiters_when_it_shrinks() {
+        let l = PollOptions::default().learned;
+        let shared = l.clone();
+        assert_eq!(l.estimate("huawei/cluster-create"), None);
+        let woken = l.0.changed.notified();
+        shared.record("huawei/cluster-create", Duration::from_secs(1800));
+        woken.await;
+        shared.record("huawei/cluster-create", Duration::from_secs(1900));
+        assert_eq!(
+            l.estimate("huawei/cluster-create"),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(l.estimate("huawei/addon-install"), None);
+        assert_eq!(l, shared);
+        assert_ne!(l, Learned::default());
     }
 
     #[test]
