@@ -158,22 +158,69 @@ pub(crate) async fn wait(
     opts: &PollOptions,
 ) -> Result<Option<Attrs>, WaitError> {
     let start = Instant::now();
-    let kind = format!("{}/{}", caller.provider, op.kind);
-    let phase = phase_of(&caller.address.to_string(), &op.kind);
-    let (mut shown, mut progress) = (String::new(), None);
-    let mut last_poll = Duration::ZERO;
+    let mut siblings = Siblings::new(caller, op, start);
+    let (mut phase, mut progress) = (String::new(), None);
     loop {
-        // Sleep until the next poll is due; a sibling seen done meanwhile may bring it forward.
+        siblings.sleep(caller, opts, progress).await?;
+        match caller.call(|| rt.poll(op), true).await? {
+            Poll::Running {
+                phase: p,
+                progress: pr,
+            } => {
+                if p != phase {
+                    caller.events.phase(&caller.address, &p);
+                    phase = p;
+                }
+                if let Some(x) = pr.filter(|x| Some(*x) != progress) {
+                    caller.events.progress(&caller.address, x);
+                }
+                progress = pr;
+                if Instant::now() >= caller.deadline {
+                    return Err(CallError::TimedOut.into());
+                }
+            }
+            Poll::Done { attrs } => {
+                siblings.done(opts);
+                return Ok(attrs);
+            }
+            Poll::Failed { message } => return Err(WaitError::Failed(message)),
+        }
+    }
+}
+
+/// One wait's place among its siblings: its kind (`provider/kind`), its phase, when it started
+/// and when it last polled.
+struct Siblings {
+    kind: String,
+    phase: f64,
+    start: Instant,
+    last_poll: Duration,
+}
+
+impl Siblings {
+    fn new(caller: &Caller, op: &Operation, start: Instant) -> Self {
+        Siblings {
+            kind: format!("{}/{}", caller.provider, op.kind),
+            phase: phase_of(&caller.address.to_string(), &op.kind),
+            start,
+            last_poll: Duration::ZERO,
+        }
+    }
+
+    /// Sleeps until the next poll is due; a sibling seen done meanwhile may bring it forward.
+    async fn sleep(
+        &mut self,
+        caller: &Caller,
+        opts: &PollOptions,
+        progress: Option<u8>,
+    ) -> Result<(), CallError> {
         loop {
+            // Registered before the estimate is read, so a sibling finishing between the two
+            // still wakes this wait.
             let changed = opts.learned.0.changed.notified();
-            let due = next_poll_age(
-                opts,
-                last_poll,
-                progress,
-                phase,
-                opts.learned.estimate(&kind),
-            );
-            let left = due.saturating_sub(Instant::now() - start);
+            let estimate = opts.learned.estimate(&self.kind);
+            let due = next_poll_age(opts, self.last_poll, progress, self.phase, estimate);
+            let left = due.saturating_sub(Instant::now() - self.start);
             if left.is_zero() {
                 break;
             }
@@ -185,30 +232,13 @@ pub(crate) async fn wait(
                 _ = changed => {}
             }
         }
-        last_poll = Instant::now() - start;
-        match caller.call(|| rt.poll(op), true).await? {
-            Poll::Running {
-                phase: p,
-                progress: pr,
-            } => {
-                if p != shown {
-                    caller.events.phase(&caller.address, &p);
-                    shown = p;
-                }
-                if let Some(x) = pr.filter(|x| Some(*x) != progress) {
-                    caller.events.progress(&caller.address, x);
-                }
-                progress = pr;
-                if Instant::now() >= caller.deadline {
-                    return Err(CallError::TimedOut.into());
-                }
-            }
-            Poll::Done { attrs } => {
-                opts.learned.record(&kind, last_poll);
-                return Ok(attrs);
-            }
-            Poll::Failed { message } => return Err(WaitError::Failed(message)),
-        }
+        self.last_poll = Instant::now() - self.start;
+        Ok(())
+    }
+
+    /// Tells the siblings this operation was seen done at its last poll.
+    fn done(&self, opts: &PollOptions) {
+        opts.learned.record(&self.kind, self.last_poll);
     }
 }
 
@@ -311,6 +341,89 @@ mod tests {
         assert_eq!(l.estimate("huawei/addon-install"), None);
         assert_eq!(l, shared);
         assert_ne!(l, Learned::default());
+    }
+
+    /// Waits on four 30-minute creates started together, sharing `learned` (or each with its
+    /// own) on a paused clock; returns when each was seen done and how many polls each took.
+    async fn four_siblings(share: bool) -> (Vec<Duration>, Vec<u64>) {
+        use clusterform_model::{Address, Value};
+        use clusterform_provider::{Provider, RateLimit, Started};
+        use clusterform_testprovider::{OpKind, TestProvider};
+
+        use crate::cancel::CancelToken;
+        use crate::events::NoEvents;
+        use crate::rate::TokenBucket;
+        use crate::retry::RetryOptions;
+
+        let p = TestProvider::new();
+        p.set_duration("test_cluster", OpKind::Create, Duration::from_secs(1800));
+        let rt = p.resource("test_cluster").expect("cluster type");
+        let shared = PollOptions::default();
+        let cancel = CancelToken::new();
+        let bucket = Arc::new(TokenBucket::new(RateLimit {
+            per_second: 100.0,
+            burst: 100,
+        }));
+        let start = Instant::now();
+        let mut waits = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            let desired = Attrs::from([("name".to_string(), Value::str(name))]);
+            let Ok(Started::Pending { op, .. }) = rt.create(&desired).await else {
+                panic!("the create did not start an operation");
+            };
+            let caller = Caller {
+                bucket: bucket.clone(),
+                retry: RetryOptions::default(),
+                events: Arc::new(NoEvents),
+                provider: "test".into(),
+                address: Address::managed("test_cluster", name),
+                cancel: cancel.subscribe(),
+                deadline: start + Duration::from_secs(7200),
+            };
+            let opts = if share {
+                shared.clone()
+            } else {
+                PollOptions::default()
+            };
+            waits.push((caller, op, opts));
+        }
+        let seen = |i: usize| {
+            let (caller, op, opts) = &waits[i];
+            async move {
+                wait(caller, rt, op, opts).await.expect("done");
+                Instant::now() - start
+            }
+        };
+        let (a, b, c, d) = tokio::join!(seen(0), seen(1), seen(2), seen(3));
+        let polls = waits
+            .iter()
+            .map(|(_, op, _)| p.polls().get(&op.handle).copied().unwrap_or(0))
+            .collect();
+        (vec![a, b, c, d], polls)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn siblings_are_polled_as_soon_as_one_of_them_is_seen_done() {
+        let (alone, alone_polls) = four_siblings(false).await;
+        let (together, polls) = four_siblings(true).await;
+        let spread = |v: &[Duration]| *v.iter().max().unwrap() - *v.iter().min().unwrap();
+        // The test provider reports steady progress, so even alone each is seen done within
+        // seconds, at a moment of its own; together they are seen done at the same moment.
+        assert!(
+            spread(&alone) > Duration::from_secs(1),
+            "on their own schedules they finish apart: {alone:?}"
+        );
+        assert!(
+            spread(&together) < Duration::from_millis(100),
+            "together they are seen done with the first: {together:?}"
+        );
+        assert_eq!(together.iter().min(), alone.iter().min());
+        assert!(together.iter().all(|t| *t >= Duration::from_secs(1800)));
+        // Waking early costs at most one poll more than an operation's own schedule.
+        for (n, own) in polls.iter().zip(&alone_polls) {
+            assert!(*n <= own + 1, "{polls:?} vs {alone_polls:?}");
+        }
+        assert!(polls.iter().all(|n| *n <= 20), "{polls:?}");
     }
 
     #[test]
