@@ -7,6 +7,7 @@ mod commands;
 mod crash;
 mod e2e;
 mod emulator;
+mod faults;
 mod foundation;
 mod harness;
 mod locks;

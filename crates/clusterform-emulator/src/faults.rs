@@ -70,7 +70,8 @@ pub struct FaultConfig {
     /// Fraction of requests answered with a 5xx.
     #[serde(default)]
     pub error_rate: f64,
-    /// Statuses to draw from for injected errors (default 500 and 503).
+    /// Statuses to draw from for injected errors (default 500 and 503); a 429 is answered as a
+    /// rate limit.
     #[serde(default)]
     pub error_statuses: Vec<u16>,
     /// Added latency range in milliseconds, `[min, max]`.
@@ -109,9 +110,12 @@ impl FaultConfig {
                 "error_rate must be within 0..=1".into(),
             ));
         }
-        let statuses_ok = |v: &[u16]| v.iter().all(|s| (500..=599).contains(s));
+        // 429 is allowed too: it is answered as a rate limit, with `Retry-After`.
+        let statuses_ok = |v: &[u16]| v.iter().all(|s| *s == 429 || (500..=599).contains(s));
         if !statuses_ok(&cfg.error_statuses) {
-            return Err(FaultError::Invalid("error_statuses must be 5xx".into()));
+            return Err(FaultError::Invalid(
+                "error_statuses must be 5xx or 429".into(),
+            ));
         }
         for r in &cfg.route {
             if r.route.trim().is_empty() {
@@ -131,7 +135,7 @@ impl FaultConfig {
             }
             if r.error_statuses.as_deref().is_some_and(|v| !statuses_ok(v)) {
                 return Err(FaultError::Invalid(format!(
-                    "route {:?}: error_statuses must be 5xx",
+                    "route {:?}: error_statuses must be 5xx or 429",
                     r.route
                 )));
             }
@@ -282,9 +286,10 @@ impl FaultState {
         }
         if rate > 0.0 && self.rng.gen_bool(rate) {
             let i = self.rng.gen_range(0..statuses.len());
-            return Some(Injected::ServerError(
-                statuses.get(i).copied().unwrap_or(500),
-            ));
+            return Some(match statuses.get(i).copied().unwrap_or(500) {
+                429 => Injected::RateLimited { retry_after: 1 },
+                s => Injected::ServerError(s),
+            });
         }
         None
     }
@@ -474,6 +479,18 @@ latency_ms = [0, 0]
             Some(std::time::Duration::from_millis(5)),
             "no route rule: the global latency"
         );
+    }
+
+    #[test]
+    fn a_drawn_429_is_a_rate_limit() {
+        let cfg = FaultConfig::parse("error_rate = 1.0\nerror_statuses = [429, 503]").unwrap();
+        let mut f = FaultState::new(cfg, 5);
+        let now = Utc::now();
+        let got: Vec<_> = (0..40).filter_map(|_| f.check("GET", "/a", now)).collect();
+        assert_eq!(got.len(), 40);
+        assert!(got.contains(&Injected::RateLimited { retry_after: 1 }));
+        assert!(got.contains(&Injected::ServerError(503)));
+        assert!(FaultConfig::parse("error_statuses = [404]").is_err());
     }
 
     #[test]

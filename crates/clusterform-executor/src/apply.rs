@@ -149,7 +149,7 @@ pub async fn apply(
         sink: sink.clone(),
         events: opts.events.clone(),
         retry: opts.retry,
-        poll: opts.poll,
+        poll: opts.poll.clone(),
         cancel: opts.cancel.clone(),
     });
     let mut run = Run {
