@@ -316,7 +316,7 @@ async fn run() {
     );
     println!(
         "  HTTP calls per 30-minute cluster create: max {max_calls}, mean {mean_calls:.1} (target ≤ 20: {}); \
-         of them {:.1} job reads per create (the provider reads the cluster and its job at every poll)",
+         of them {:.1} job reads per create (a poll reads the job while it runs, the cluster once it is over)",
         met(max_calls <= 20),
         job_reads as f64 / CLUSTERS as f64,
     );

@@ -90,6 +90,11 @@ impl ClusterType {
     }
 
     async fn poll_create(&self, op: &Operation) -> Result<Poll, ProviderError> {
+        // One call a poll while the job runs (a 30-minute create stays within its call budget);
+        // the cluster is read once the job is over, or every poll when there is no job to watch.
+        if let Some(running) = self.job_running(op, "Creating", "create").await? {
+            return Ok(running);
+        }
         let Some(j) = found(self.api.show_cluster(&op.object_id).await)? else {
             return Ok(Poll::Failed {
                 message: "the cluster disappeared while it was being created".into(),
@@ -106,26 +111,16 @@ impl ClusterType {
                 message: format!("cluster is {phase}: {}", reason(&j)),
             });
         }
-        // The phase decides; the job only adds an early failure and a progress figure. Jobs are
-        // short-lived, so a 404 is not an error.
-        let mut pct = None;
-        if !op.handle.is_empty() {
-            if let Some(job) = found(self.api.show_job(&op.handle).await)? {
-                if jstr(&job, "/status/phase") == Some("Failed") {
-                    return Ok(Poll::Failed {
-                        message: format!("create job failed: {}", reason(&job)),
-                    });
-                }
-                pct = job_progress(&job);
-            }
-        }
         Ok(Poll::Running {
             phase: phase.to_string(),
-            progress: pct,
+            progress: None,
         })
     }
 
     async fn poll_delete(&self, op: &Operation) -> Result<Poll, ProviderError> {
+        if let Some(running) = self.job_running(op, "Deleting", "delete").await? {
+            return Ok(running);
+        }
         let Some(j) = found(self.api.show_cluster(&op.object_id).await)? else {
             return Ok(Poll::Done { attrs: None });
         };
@@ -135,18 +130,37 @@ impl ClusterType {
                 message: format!("cluster delete failed: {}", reason(&j)),
             });
         }
-        if !op.handle.is_empty() {
-            if let Some(job) = found(self.api.show_job(&op.handle).await)? {
-                if jstr(&job, "/status/phase") == Some("Failed") {
-                    return Ok(Poll::Failed {
-                        message: format!("delete job failed: {}", reason(&job)),
-                    });
-                }
-            }
-        }
         Ok(Poll::Running {
             phase: phase.to_string(),
             progress: None,
+        })
+    }
+
+    /// The operation's job, while it is still running: `Some(Running)` with the share of its
+    /// finished sub-jobs, or `Some(Failed)` when the job failed. `None` when the job is over
+    /// (the cluster then says how it ended) or cannot be watched (no job id, or the cloud has
+    /// already forgotten it: jobs are short-lived, so a 404 is not an error).
+    async fn job_running(
+        &self,
+        op: &Operation,
+        phase: &str,
+        what: &str,
+    ) -> Result<Option<Poll>, ProviderError> {
+        if op.handle.is_empty() {
+            return Ok(None);
+        }
+        let Some(job) = found(self.api.show_job(&op.handle).await)? else {
+            return Ok(None);
+        };
+        Ok(match jstr(&job, "/status/phase") {
+            Some("Success") => None,
+            Some("Failed") => Some(Poll::Failed {
+                message: format!("{what} job failed: {}", reason(&job)),
+            }),
+            _ => Some(Poll::Running {
+                phase: phase.to_string(),
+                progress: job_progress(&job),
+            }),
         })
     }
 }

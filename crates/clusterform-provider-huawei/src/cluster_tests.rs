@@ -95,6 +95,31 @@ async fn create_poll_follows_the_phase_and_the_job() {
 }
 
 #[tokio::test]
+async fn a_running_job_costs_one_call_a_poll_and_the_cluster_is_read_once_it_is_over() {
+    let api = FakeApi::new();
+    let t = ClusterType::new(api.clone());
+    let op = Operation {
+        kind: OP_CREATE.into(),
+        object_id: "c".into(),
+        handle: "j".into(),
+        data: Json::Null,
+    };
+    api.ok("show_job", json!({"status": {"phase": "Running"}}));
+    for _ in 0..3 {
+        assert!(matches!(t.poll(&op).await.unwrap(), Poll::Running { .. }));
+    }
+    assert_eq!(api.call_names(), ["show_job", "show_job", "show_job"]);
+
+    api.ok("show_job", json!({"status": {"phase": "Success"}}));
+    api.ok("show_cluster", with_phase("Available"));
+    assert!(matches!(t.poll(&op).await.unwrap(), Poll::Done { .. }));
+    assert_eq!(
+        api.call_names()[3..],
+        ["show_job".to_string(), "show_cluster".to_string()]
+    );
+}
+
+#[tokio::test]
 async fn create_poll_fails_on_bad_phases_and_failed_jobs() {
     let api = FakeApi::new();
     let t = ClusterType::new(api.clone());
@@ -107,6 +132,8 @@ async fn create_poll_fails_on_bad_phases_and_failed_jobs() {
     let mut err = with_phase("Error");
     err["status"]["reason"] = json!("quota");
     api.ok("show_cluster", err);
+    // The job is over (or forgotten): the cluster's phase says how the create ended.
+    api.on("show_job", Err(not_found()));
     let Poll::Failed { message } = t.poll(&op).await.unwrap() else {
         panic!()
     };
@@ -143,9 +170,10 @@ async fn delete_sends_options_and_waits_for_404() {
         api.calls_to("delete_cluster")[0],
         json!(["c1", [["delete_efs", "try"]]])
     );
-    api.ok("show_cluster", with_phase("Deleting"));
+    // While the job runs, the job alone is read.
     api.ok("show_job", json!({"status": {"phase": "Running"}}));
     assert!(matches!(t.poll(&op).await.unwrap(), Poll::Running { .. }));
+    api.ok("show_job", json!({"status": {"phase": "Success"}}));
     api.on("show_cluster", Err(not_found()));
     assert_eq!(t.poll(&op).await.unwrap(), Poll::Done { attrs: None });
     // Deleting what is already gone is done at once.
