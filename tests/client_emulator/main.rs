@@ -256,7 +256,18 @@ fn lost_fields(raw: &Value, typed: &Value, at: &str, out: &mut Vec<String>) {
                 }
             }
         }
-        _ => {}
+        scalar => {
+            // Values may move between the two reads (timestamps); the JSON type may not, except
+            // where lenient fields read `"2"` as 2 and `"true"` as true.
+            let kind = |v: &Value| std::mem::discriminant(v);
+            let same = kind(scalar) == kind(typed)
+                || scalar
+                    .as_str()
+                    .is_some_and(|text| text == typed.to_string());
+            if !same {
+                out.push(format!("{at} (sent {scalar}, decoded {typed})"));
+            }
+        }
     }
 }
 
@@ -359,10 +370,17 @@ async fn every_operation_round_trips_through_the_client() {
     );
 
     // Create the cluster and wait for it through the job and the cluster phase.
-    let created = c
-        .create_autopilot_cluster(&cluster_request("conformance", "v1.28"))
-        .await
-        .unwrap();
+    // The fields the emulator interprets (rather than echoes) prove the client's spelling.
+    let mut request = cluster_request("conformance", "v1.28");
+    request.metadata.alias = Some("conformance-alias".into());
+    request.spec.service_network = Some(AutopilotServiceNetwork {
+        ipv4_cidr: Some("10.248.0.0/16".into()),
+    });
+    request.spec.cluster_tags = Some(vec![AutopilotResourceTag {
+        key: "owner".into(),
+        value: "conformance".into(),
+    }]);
+    let created = c.create_autopilot_cluster(&request).await.unwrap();
     cov.hit("create_autopilot_cluster");
     assert_eq!(phase(&created), Some("Creating"));
     let id = created
@@ -404,6 +422,29 @@ async fn every_operation_round_trips_through_the_client() {
         .and_then(|s| s.version.clone())
         .expect("spec.version");
     assert!(version.starts_with("v1.28"), "{version}");
+    assert_eq!(
+        available.metadata.as_ref().and_then(|m| m.alias.as_deref()),
+        Some("conformance-alias")
+    );
+    let spec = available.spec.as_ref().expect("spec");
+    assert_eq!(
+        spec.kubernetes_svc_ip_range.as_deref(),
+        Some("10.248.0.0/16")
+    );
+    assert_eq!(
+        spec.service_network
+            .as_ref()
+            .and_then(|n| n.ipv4_cidr.as_deref()),
+        Some("10.248.0.0/16")
+    );
+    assert!(
+        spec.cluster_tags
+            .iter()
+            .flatten()
+            .any(|t| t.key == "owner" && t.value == "conformance"),
+        "{:?}",
+        spec.cluster_tags
+    );
     let job = c.show_autopilot_job(&job_id).await.unwrap();
     assert_eq!(job.status.and_then(|s| s.phase).as_deref(), Some("Success"));
     let listed = c
@@ -428,12 +469,18 @@ async fn every_operation_round_trips_through_the_client() {
                     description: Some("conformance run".into()),
                     ..Default::default()
                 },
-                metadata: None,
+                metadata: Some(AutopilotClusterMetadataForUpdate {
+                    alias: Some("conformance-renamed".into()),
+                }),
             },
         )
         .await
         .unwrap();
     cov.hit("update_autopilot_cluster");
+    assert_eq!(
+        updated.metadata.and_then(|m| m.alias).as_deref(),
+        Some("conformance-renamed")
+    );
     assert_eq!(
         updated.spec.and_then(|s| s.description).as_deref(),
         Some("conformance run")
@@ -751,6 +798,13 @@ async fn every_operation_round_trips_through_the_client() {
         .upgrade_autopilot_cluster(
             &id,
             &UpgradeAutopilotClusterRequest::new(ClusterUpgradeAction {
+                // The add-on moves with the cluster: proves the addons[] spelling.
+                addons: Some(vec![UpgradeAddonConfig {
+                    addon_template_name: "coredns".into(),
+                    operation: "patch".into(),
+                    version: "1.29.4".into(),
+                    values: Some(json!({"flavor": {"replicas": 4}})),
+                }]),
                 strategy: UpgradeStrategy::in_place(Some(20)),
                 target_version: target.clone(),
                 ..Default::default()
@@ -813,6 +867,15 @@ async fn every_operation_round_trips_through_the_client() {
     assert_eq!(
         upgraded.spec.and_then(|s| s.version).as_deref(),
         Some("v1.29")
+    );
+    let a = running().await.unwrap();
+    assert_eq!(addon_version(&a).as_deref(), Some("1.29.4"));
+    assert_eq!(
+        a.spec
+            .as_ref()
+            .and_then(|s| s.values.as_ref())
+            .map(|v| v["flavor"]["replicas"].clone()),
+        Some(json!(4))
     );
     let post = c
         .create_autopilot_post_check(
@@ -1158,4 +1221,31 @@ async fn a_wrong_secret_key_is_a_typed_401() {
     let right = client(&emu, SK);
     assert!(right.show_autopilot_quotas().await.is_ok());
     emu.shutdown().await;
+}
+
+#[test]
+fn lost_fields_reports_misnamed_missing_and_retyped_fields() {
+    let raw = json!({"spec": {"upgradeFrom": "", "replicas": 2, "ready": "true", "gone": "x",
+        "items": [{"id": "a"}, {"id": "b"}]}, "status": null});
+    let kept = json!({"spec": {"upgradefrom": "", "replicas": 3, "ready": true, "gone": "x",
+        "items": [{"id": "a"}, {"id": "b"}]}});
+    let mut out = Vec::new();
+    lost_fields(&raw, &kept, "op", &mut out);
+    assert!(
+        out.is_empty(),
+        "aliases, moved values, lenient reads and nulls pass: {out:?}"
+    );
+    let broken = json!({"spec": {"upgradefrom": "", "replicas": "2", "ready": 1,
+        "items": [{"ID": "a"}]}});
+    lost_fields(&raw, &broken, "op", &mut out);
+    assert_eq!(
+        out,
+        vec![
+            "op.spec.replicas (sent 2, decoded \"2\")",
+            "op.spec.ready (sent \"true\", decoded 1)",
+            "op.spec.gone",
+            "op.spec.items[0].id",
+            "op.spec.items[1]",
+        ]
+    );
 }
