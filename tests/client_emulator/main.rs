@@ -260,10 +260,12 @@ fn lost_fields(raw: &Value, typed: &Value, at: &str, out: &mut Vec<String>) {
             // Values may move between the two reads (timestamps); the JSON type may not, except
             // where lenient fields read `"2"` as 2 and `"true"` as true.
             let kind = |v: &Value| std::mem::discriminant(v);
-            let same = kind(scalar) == kind(typed)
-                || scalar
-                    .as_str()
-                    .is_some_and(|text| text == typed.to_string());
+            let lenient = match (scalar, typed) {
+                (Value::String(text), Value::Number(n)) => text.parse::<f64>().ok() == n.as_f64(),
+                (Value::String(text), Value::Bool(b)) => text.parse::<bool>().ok() == Some(*b),
+                _ => false,
+            };
+            let same = kind(scalar) == kind(typed) || lenient;
             if !same {
                 out.push(format!("{at} (sent {scalar}, decoded {typed})"));
             }
