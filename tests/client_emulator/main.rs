@@ -768,6 +768,14 @@ async fn every_operation_round_trips_through_the_client() {
     );
 
     // Pre-check, master snapshot, upgrade (fails once, retried), post-check.
+    let skipped = vec![SkippedCheckItem {
+        name: "NodeRiskCheck".into(),
+        resource_selector: Some(ResourceSelector {
+            key: "node.uid".into(),
+            values: Some(vec!["node-1".into()]),
+            operator: "In".into(),
+        }),
+    }];
     let pc = c
         .create_autopilot_pre_check(
             &id,
@@ -775,7 +783,7 @@ async fn every_operation_round_trips_through_the_client() {
                 cluster_id: Some(id.clone()),
                 cluster_version: Some(version.clone()),
                 target_version: Some(target.clone()),
-                skipped_check_item_list: None,
+                skipped_check_item_list: Some(skipped.clone()),
             }),
         )
         .await
@@ -795,6 +803,13 @@ async fn every_operation_round_trips_through_the_client() {
     .await
     .unwrap();
     cov.seen("show_autopilot_pre_check", &done);
+    assert_eq!(
+        done.spec
+            .as_ref()
+            .and_then(|s| s.skipped_check_item_list.as_ref()),
+        Some(&skipped),
+        "the skipped items are kept as sent"
+    );
     assert!(done.status.and_then(|s| s.cluster_check_status).is_some());
     let pcs = c.list_autopilot_pre_check_tasks(&id).await.unwrap();
     cov.seen("list_autopilot_pre_check_tasks", &pcs);
@@ -1066,6 +1081,45 @@ async fn every_operation_round_trips_through_the_client() {
     )
     .await
     .unwrap();
+    // Roll back to revision 1: proves the parameters.release_version spelling.
+    let rolled = c
+        .update_autopilot_release(
+            &id,
+            "default",
+            "web",
+            &UpdateAutopilotReleaseRequest {
+                chart_id: chart_id.clone(),
+                action: "rollback".into(),
+                parameters: ReleaseReqBodyParams {
+                    release_version: Some(1),
+                    ..Default::default()
+                },
+                values: json!({}),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (rolled.revision, rolled.status.as_deref()),
+        (Some(3), Some("PENDING_ROLLBACK"))
+    );
+    let back = poll(
+        "the rolled-back release to be deployed",
+        || c.show_autopilot_release(&id, "default", "web"),
+        |r| {
+            r.as_ref()
+                .is_ok_and(|r| r.status.as_deref() == Some("DEPLOYED"))
+        },
+    )
+    .await
+    .unwrap();
+    let values: Value = back
+        .values
+        .as_ref()
+        .and_then(Value::as_str)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .expect("values is a JSON string");
+    assert_eq!(values["replicaCount"], 4, "revision 1's values are back");
     let history = c
         .show_autopilot_release_history(&id, "default", "web")
         .await
@@ -1073,7 +1127,7 @@ async fn every_operation_round_trips_through_the_client() {
     cov.seen("show_autopilot_release_history", &history);
     let mut revisions: Vec<_> = history.iter().filter_map(|r| r.revision).collect();
     revisions.sort_unstable();
-    assert_eq!(revisions, vec![1, 2]);
+    assert_eq!(revisions, vec![1, 2, 3]);
     let gone = c
         .delete_autopilot_release(&id, "default", "web")
         .await
@@ -1158,7 +1212,44 @@ async fn documented_errors_decode_into_typed_errors() {
         .create_autopilot_cluster(&cluster_request("taken", "v1.28"))
         .await
         .unwrap();
-    assert!(first.metadata.and_then(|m| m.uid).is_some());
+    let id = first.metadata.and_then(|m| m.uid).expect("metadata.uid");
+
+    // A cluster that is still Creating is locked: the retryable 429 of the code table.
+    let coredns = |cluster_id: &str| {
+        InstanceRequest::install(InstanceRequestSpec {
+            version: Some("1.28.4".into()),
+            cluster_id: cluster_id.into(),
+            values: json!({"flavor": {"replicas": 2}}),
+            addon_template_name: "coredns".into(),
+        })
+    };
+    let locked = api_err(c.create_autopilot_addon_instance(&coredns(&id)).await);
+    assert_eq!(
+        (locked.status, locked.code.as_deref()),
+        (429, Some("CCE.01429002"))
+    );
+    assert_eq!(locked.class(), ErrorClass::Locked);
+    assert!(locked.is_retryable());
+    let query = ShowAutopilotClusterQuery::default();
+    poll(
+        "the cluster to be Available",
+        || c.show_autopilot_cluster(&id, &query),
+        |r| r.as_ref().is_ok_and(|c| phase(c) == Some("Available")),
+    )
+    .await
+    .unwrap();
+    c.create_autopilot_addon_instance(&coredns(&id))
+        .await
+        .unwrap();
+    let twice = api_err(c.create_autopilot_addon_instance(&coredns(&id)).await);
+    assert_eq!(
+        (twice.status, twice.code.as_deref()),
+        (409, Some("CCE.03409001"))
+    );
+    assert_eq!(
+        twice.class(),
+        ErrorClass::Conflict(ConflictKind::AddonExists)
+    );
 
     let dup = api_err(
         c.create_autopilot_cluster(&cluster_request("taken", "v1.28"))
