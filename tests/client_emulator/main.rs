@@ -80,7 +80,13 @@ const OPERATIONS: [&str; 50] = [
 
 /// The emulator on loopback, fast: a simulated minute lasts 60 ms.
 async fn start(faults: &str) -> RunningEmulator {
+    start_with(faults, None).await
+}
+
+/// `start`, also accepting the IAM token `token` as `X-Auth-Token`.
+async fn start_with(faults: &str, token: Option<&str>) -> RunningEmulator {
     let opts = EmulatorOptions {
+        token: token.map(str::to_owned),
         huawei: Some("127.0.0.1:0".parse().expect("loopback address")),
         access_key: AK.into(),
         secret_key: SK.into(),
@@ -1320,6 +1326,28 @@ async fn a_wrong_secret_key_is_a_typed_401() {
     // The right key on the same server passes: the 401 was the signature, not the setup.
     let right = client(&url(&emu), SK);
     assert!(right.show_autopilot_quotas().await.is_ok());
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_iam_token_authenticates_and_a_wrong_one_is_a_typed_401() {
+    let emu = start_with("", Some("conformance-token")).await;
+    let with = |token: &str| {
+        HuaweiClient::builder()
+            .endpoint(url(&emu))
+            .project_id(PROJECT)
+            .credentials(Credentials::token(token))
+            .build()
+            .expect("client builds")
+    };
+    let quotas = with("conformance-token")
+        .show_autopilot_quotas()
+        .await
+        .unwrap();
+    assert!(!quotas.quotas.unwrap_or_default().is_empty());
+    let e = api_err(with("stale-token").show_autopilot_quotas().await);
+    assert_eq!((e.status, e.class()), (401, ErrorClass::Unauthorized));
+    assert_eq!(e.code.as_deref(), Some("CCE.01401001"));
     emu.shutdown().await;
 }
 
