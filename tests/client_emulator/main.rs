@@ -1,12 +1,16 @@
 //! Conformance of the typed Huawei client against the emulator: the emulator serves on
 //! `127.0.0.1:0` in-process, the real client (AK/SK signing, reqwest) calls every one of the 50
 //! operations of digest §0 in a realistic sequence, and the typed answers must carry the
-//! documented fields. Documented errors must decode into `ClientError::Api` with the right
-//! `CCE.*` code and class. The client and the emulator may not depend on each other (DESIGN §2),
-//! so this test lives in the root package, which may use both.
+//! documented fields. Every JSON answer is also recorded as received (a loopback relay between
+//! the two) and must survive decoding: a field the typed model drops, misnames or retypes fails
+//! the run. Documented errors must decode into `ClientError::Api` with the right `CCE.*` code and
+//! class. The client and the emulator may not depend on each other (DESIGN §2), so this test
+//! lives in the root package, which may use both.
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clusterform_client_huawei::*;
@@ -15,8 +19,6 @@ use clusterform_emulator::huawei::model::Durations;
 use clusterform_emulator::{serve, EmulatorOptions, RunningEmulator};
 use serde::Serialize;
 use serde_json::{json, Value};
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -538,6 +540,17 @@ async fn every_operation_round_trips_through_the_client() {
         .filter_map(|c| c.metadata.as_ref()?.uid.clone())
         .collect();
     assert_eq!(ids, vec![id.clone()]);
+    let creating = c
+        .list_autopilot_clusters(&ListAutopilotClustersQuery {
+            status: Some("Creating".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        creating.items.unwrap_or_default().is_empty(),
+        "the status filter is read"
+    );
 
     // Synchronous update, kubeconfig, EIP and endpoints, tags.
     let updated = c
@@ -576,6 +589,7 @@ async fn every_operation_round_trips_through_the_client() {
     assert!(!cert.kubeconfig.clusters.is_empty());
     assert!(cert.kubeconfig.clusters[0].cluster.server.is_some());
     assert!(cert.kubeconfig.users[0].user.client_key_data.is_some());
+    assert!(cert.port_id.is_some(), "the Port-ID header is read");
     let bound = c
         .update_autopilot_cluster_eip(&id, &UpdateAutopilotClusterEipRequest::bind("eip-1"))
         .await
@@ -1040,6 +1054,20 @@ async fn every_operation_round_trips_through_the_client() {
             .collect::<Vec<_>>(),
         vec!["web".to_owned()]
     );
+    let elsewhere = c
+        .list_autopilot_releases(
+            &id,
+            &ListAutopilotReleasesQuery {
+                chart_id: None,
+                namespace: Some("kube-system".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        elsewhere.is_empty(),
+        "the namespace filter is read: {elsewhere:?}"
+    );
     let deployed = poll(
         "the release to be deployed",
         || c.show_autopilot_release(&id, "default", "web"),
@@ -1168,7 +1196,14 @@ async fn every_operation_round_trips_through_the_client() {
     .await
     .unwrap_err();
     let deleting = c
-        .delete_autopilot_cluster(&id, &DeleteAutopilotClusterQuery::default())
+        .delete_autopilot_cluster(
+            &id,
+            &DeleteAutopilotClusterQuery {
+                delete_efs: Some("try".into()),
+                lts_reclaim_policy: Some("Retain".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     cov.seen("delete_autopilot_cluster", &deleting);
@@ -1177,6 +1212,11 @@ async fn every_operation_round_trips_through_the_client() {
     assert!(
         status.delete_option.is_some() && status.delete_status.is_some(),
         "{status:?}"
+    );
+    let option = status.delete_option.clone().unwrap_or_default();
+    assert_eq!(
+        option["delete_efs"], "delete-try",
+        "the query is read: {option}"
     );
     let delete_job = status.job_id.expect("status.jobID");
     let job = c.show_autopilot_job(&delete_job).await.unwrap();
