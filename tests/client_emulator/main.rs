@@ -960,20 +960,36 @@ async fn every_operation_round_trips_through_the_client() {
 
     // Charts: upload, list, show, values, download, update.
     let tgz = chart_tgz("web", "1.0.0", "replicaCount: 2\nimage:\n  tag: \"1.25\"\n");
-    let chart = c
-        .upload_autopilot_chart(&UploadAutopilotChartRequest {
-            file_name: "web-1.0.0.tgz".into(),
-            content: tgz.clone(),
-            parameters: None,
-        })
-        .await
-        .unwrap();
+    let upload = |parameters: Option<ChartUploadParameters>| UploadAutopilotChartRequest {
+        file_name: "web-1.0.0.tgz".into(),
+        content: tgz.clone(),
+        parameters,
+    };
+    let chart = c.upload_autopilot_chart(&upload(None)).await.unwrap();
     cov.seen("upload_autopilot_chart", &chart);
     let chart_id = chart.id.clone().expect("id");
     assert_eq!(
         (chart.name.as_deref(), chart.version.as_deref()),
         (Some("web"), Some("1.0.0"))
     );
+    // The same name and version again: the documented 409, unless the parameters say override.
+    let dup = api_err(c.upload_autopilot_chart(&upload(None)).await);
+    assert_eq!(
+        (dup.status, dup.code.as_deref()),
+        (409, Some("CCE.02409001"))
+    );
+    assert_eq!(
+        dup.class(),
+        ErrorClass::Conflict(ConflictKind::AlreadyExists)
+    );
+    let over = c
+        .upload_autopilot_chart(&upload(Some(ChartUploadParameters {
+            override_existing: Some(true),
+            ..Default::default()
+        })))
+        .await
+        .unwrap();
+    assert_eq!(over.id.as_deref(), Some(chart_id.as_str()));
     let charts = c.list_autopilot_charts().await.unwrap();
     cov.seen("list_autopilot_charts", &charts);
     assert_eq!(
