@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clusterform_model::{Address, Attrs, ResourceState, State};
+use clusterform_provider::{ReadResult, ResourceType};
 use tokio::time::Instant;
 
 use crate::cancel::CancelToken;
@@ -71,21 +72,7 @@ pub async fn import(
         .call(|| rt.read(id, &none), true)
         .await
         .map_err(|e| error(address, e))?;
-    Ok(found.map(|r| {
-        let mut rs = ResourceState {
-            address: address.clone(),
-            provider: provider_name.to_string(),
-            id: r.id,
-            attributes: r.attrs,
-            dependencies: Vec::new(),
-            tainted: false,
-            private: serde_json::Value::Null,
-            sensitive_attrs: Vec::new(),
-        };
-        // Nothing is marked yet, so no lineage is needed: this only drops schema secrets.
-        crate::seal::seal(&mut rs, "", Some(rt.schema()));
-        rs
-    }))
+    Ok(found.map(|r| as_recorded(address, provider_name, r, rt)))
 }
 
 /// What `adopt` made of in-flight steps whose address is not in state.
@@ -143,20 +130,9 @@ pub async fn adopt(
             }
         };
         match found {
-            Ok(Some(r)) => {
-                let mut rs = ResourceState {
-                    address: f.address.clone(),
-                    provider: f.provider.clone(),
-                    id: r.id,
-                    attributes: r.attrs,
-                    dependencies: Vec::new(),
-                    tainted: false,
-                    private: serde_json::Value::Null,
-                    sensitive_attrs: Vec::new(),
-                };
-                crate::seal::seal(&mut rs, "", Some(rt.schema()));
-                out.adopted.push(rs);
-            }
+            Ok(Some(r)) => out
+                .adopted
+                .push(as_recorded(&f.address, &f.provider, r, rt)),
             Ok(None) => out.absent.push(f.clone()),
             Err(CallError::Interrupted) => return Err(LookupError::Cancelled),
             Err(e) => out
@@ -165,6 +141,28 @@ pub async fn adopt(
         }
     }
     Ok(out)
+}
+
+/// A looked-up object as state records it. Nothing is marked sensitive yet, so no lineage is
+/// needed: sealing here only drops the attributes the schema calls secret.
+fn as_recorded(
+    address: &Address,
+    provider: &str,
+    r: ReadResult,
+    rt: &dyn ResourceType,
+) -> ResourceState {
+    let mut rs = ResourceState {
+        address: address.clone(),
+        provider: provider.to_string(),
+        id: r.id,
+        attributes: r.attrs,
+        dependencies: Vec::new(),
+        tainted: false,
+        private: serde_json::Value::Null,
+        sensitive_attrs: Vec::new(),
+    };
+    crate::seal::seal(&mut rs, "", Some(rt.schema()));
+    rs
 }
 
 fn caller(
