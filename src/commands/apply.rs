@@ -203,7 +203,7 @@ fn execute(
             if !stop.lease_held(heartbeat.as_ref()) {
                 return Ok(stop.lease_lost(sandbox).await);
             }
-            save_state(&store, &stack, &state, ctx.refreshed.clone())?;
+            save_state(&store, &stack, &state, ctx.refreshed.clone(), &ctx.data)?;
             shutdown(sandbox).await;
             let outcome = fail_if_unadoptable(ui, &unadoptable);
             // The plan on stdout already says so; only the JSON stream needs the summary.
@@ -246,7 +246,7 @@ fn execute(
         if !stop.lease_held(heartbeat.as_ref()) {
             return Ok(stop.lease_lost(sandbox).await);
         }
-        save_state(&store, &stack, &state, report.state.clone())?;
+        save_state(&store, &stack, &state, report.state.clone(), &ctx.data)?;
         shutdown(sandbox).await;
         report_unresolved(ui, &report.unresolved);
         if report.cancelled {
@@ -462,14 +462,21 @@ fn report_unresolved(ui: &Ui, unresolved: &[InFlight]) {
     }
 }
 
-/// Writes the final state (outputs evaluated against it) with the serial bumped.
+/// Writes the final state (outputs evaluated against it and the data sources this run read)
+/// with the serial bumped.
 pub(super) fn save_state(
     store: &clusterform_state::LocalStore,
     stack: &stack::Stack,
     prior: &State,
     mut next: State,
+    data: &BTreeMap<Address, Attrs>,
 ) -> Result<()> {
-    let values = crate::run::values_of(&next);
+    let mut values = crate::run::values_of(&next);
+    // Outputs built from data sources are recorded too; left out, every plan would show them
+    // as new.
+    for (addr, attrs) in data {
+        values.insert(addr.clone(), attrs.clone());
+    }
     let outs =
         clusterform_planner::evaluate_outputs(&stack.config, &next, &values, PlanMode::Normal);
     next.outputs = outs

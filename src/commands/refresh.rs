@@ -80,7 +80,7 @@ pub fn run(args: &RefreshArgs, ui: &Ui) -> Result<Outcome> {
             r.drift.len(),
             r.gone.len()
         );
-        save_state(&store, &stack, &state, r.state)?;
+        save_state(&store, &stack, &state, r.state, &r.data)?;
         shutdown(sandbox).await;
         progress.summary(&summary, &text);
         Ok(Outcome::Success)

@@ -475,3 +475,41 @@ fn a_damaged_or_newer_state_file_is_refused_and_left_byte_for_byte() {
         }
     }
 }
+
+/// An output built from a data source is recorded by apply, so the next plan has nothing to show
+/// for it (it used to show `+ latest = …` on every plan).
+#[test]
+fn an_output_from_a_data_source_is_recorded_and_plans_no_change() {
+    let w = Workdir::new();
+    let text = r#"[stack]
+name = "dataout"
+
+[providers.huawei]
+region = "ap-southeast-1"
+project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+sandbox = true
+
+[resources.huawei_autopilot_cluster.c]
+name = "dataout-c"
+flavor = "cce.autopilot.cluster"
+version = "v1.29"
+vpc_id = "vpc-1"
+subnet_id = "subnet-1"
+
+[data.huawei_autopilot_addon_templates.coredns]
+name = "coredns"
+
+[outputs.latest]
+value = "${data.huawei_autopilot_addon_templates.coredns.latest_version}"
+"#;
+    let dir = w.stack("dataout", &[("main.toml", text)]);
+    let d = dir.to_str().unwrap();
+    w.run_env(&["apply", d, "--auto-approve"], &[crate::support::FAST])
+        .expect_code(0);
+    let out = w.run(&["output", "--dir", d, "latest"]);
+    out.expect_code(0);
+    assert!(!out.stdout.trim().is_empty(), "{}", out.stderr);
+    let plan = w.run_env(&["plan", d, "--detailed-exitcode"], &[crate::support::FAST]);
+    plan.expect_code(0);
+    assert!(!plan.stdout.contains("latest"), "{}", plan.stdout);
+}
