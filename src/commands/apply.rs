@@ -471,6 +471,22 @@ pub(super) fn save_state(
     mut next: State,
     data: &BTreeMap<Address, Attrs>,
 ) -> Result<()> {
+    // Values the config now makes sensitive but an older state holds in clear (recorded before
+    // the variable was marked sensitive, or by an older build) are sealed as they are written.
+    for rs in next.resources.values_mut() {
+        let Some(rc) = stack.config.resource(&rs.address) else {
+            continue;
+        };
+        let unsealed = rc
+            .sensitive_attrs
+            .iter()
+            .filter(|n| rs.attributes.contains_key(*n) && !rs.sensitive_attrs.contains(n));
+        let unsealed: Vec<String> = unsealed.cloned().collect();
+        if !unsealed.is_empty() {
+            rs.sensitive_attrs.extend(unsealed);
+            clusterform_state::seal_resource(rs, &prior.lineage, |_, _| false);
+        }
+    }
     let mut values = crate::run::values_of(&next);
     // Outputs built from data sources are recorded too; left out, every plan would show them
     // as new.

@@ -396,3 +396,33 @@ fn an_imported_object_is_recorded_sealed() {
     r.expect_code(0);
     assert!(r.stdout.contains("No changes."), "{}", r.stdout);
 }
+
+/// A value recorded in clear before its variable was marked sensitive is sealed by the next run
+/// that writes state (here `refresh`), and plans stay quiet about it.
+#[test]
+fn a_secret_recorded_in_clear_earlier_is_sealed_by_the_next_write() {
+    let w = Workdir::new();
+    let secret = "s3cr3t-older-state-7d1";
+    let clear = stack(true).replace(
+        "[variables.secret]\nsensitive = true\n",
+        "[variables.secret]\n",
+    );
+    let dir = w.stack("secrets", &[("main.toml", &clear)]);
+    let d = dir.to_str().unwrap();
+    run(&w, &["apply", d, "--auto-approve"], secret).expect_code(0);
+    let state = w.path().join("state/secrets.json");
+    assert!(
+        std::fs::read_to_string(&state).unwrap().contains(secret),
+        "the first apply was meant to record the value in clear"
+    );
+
+    std::fs::write(dir.join("main.toml"), stack(true)).unwrap();
+    run(&w, &["refresh", d], secret).expect_code(0);
+    assert!(
+        !std::fs::read_to_string(&state).unwrap().contains(secret),
+        "refresh left the secret in state"
+    );
+    let plan = run(&w, &["plan", d, "--detailed-exitcode"], secret);
+    plan.expect_code(0);
+    assert_not_printed(&plan, &[secret]);
+}
