@@ -65,6 +65,10 @@ pub struct HuaweiAddrArgs {
     /// The stack directory
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub var: VarArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]
@@ -76,6 +80,10 @@ pub struct HuaweiCancelArgs {
     /// The stack directory
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    #[command(flatten)]
+    pub var: VarArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 /// Where the stack is and how its variables are set.

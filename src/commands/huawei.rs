@@ -14,19 +14,16 @@ use crate::output::{self, Ui};
 use crate::{session, stack};
 
 pub fn run(cmd: &HuaweiCommand, ui: &Ui) -> Result<Outcome> {
-    let (address, dir) = match cmd {
-        HuaweiCommand::AddonRollback(a) | HuaweiCommand::UpgradeRetry(a) => (&a.address, &a.dir),
-        HuaweiCommand::UpgradeCancel(a) => (&a.address, &a.dir),
+    let (address, dir, var, lock) = match cmd {
+        HuaweiCommand::AddonRollback(a) | HuaweiCommand::UpgradeRetry(a) => {
+            (&a.address, &a.dir, &a.var, &a.lock)
+        }
+        HuaweiCommand::UpgradeCancel(a) => (&a.address, &a.dir, &a.var, &a.lock),
     };
     let addr: Address = address.parse().map_err(|e| anyhow!("{e}"))?;
-    let stack = match stack::load_dir(dir, &[], &[], ui) {
+    let stack = match stack::load_dir(dir, &var.vars, &var.var_files, ui) {
         Ok(s) => s,
         Err(f) => return super::load_failed(f),
-    };
-    let store = session::open_store(&stack)?;
-    let (state, _) = session::recover(&store)?;
-    let Some(recorded) = state.get(&addr).cloned() else {
-        bail!("{addr} is not in the state\nhint: see `clusterform state list`");
     };
     let expected = match cmd {
         HuaweiCommand::AddonRollback(_) => "huawei_autopilot_addon",
@@ -35,8 +32,17 @@ pub fn run(cmd: &HuaweiCommand, ui: &Ui) -> Result<Outcome> {
     if addr.type_name != expected {
         bail!("{addr} is not a {expected}");
     }
+    let store = session::open_store(&stack)?;
     let rt = super::runtime()?;
     rt.block_on(async {
+        // Held (and its lease renewed) for the whole action, so it never runs under an apply
+        // that is changing the object.
+        let _heartbeat = session::lock(&store, lock, "huawei action")?
+            .map(|g| crate::run::spawn_heartbeat(g, clusterform_executor::CancelToken::new()));
+        let (state, _) = session::recover(&store)?;
+        let Some(recorded) = state.get(&addr).cloned() else {
+            bail!("{addr} is not in the state\nhint: see `clusterform state list`");
+        };
         let mut sandbox = None;
         let providers = session::providers(&stack, &mut sandbox).await?;
         let p = providers.get("huawei").ok_or_else(|| anyhow!("the stack configures no huawei provider"))?;

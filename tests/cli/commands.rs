@@ -513,3 +513,62 @@ value = "${data.huawei_autopilot_addon_templates.coredns.latest_version}"
     plan.expect_code(0);
     assert!(!plan.stdout.contains("latest"), "{}", plan.stdout);
 }
+
+/// The huawei actions read the stack like every other command (variables from `--var`) and
+/// take the state lock, so they never act under an apply that holds it.
+#[test]
+fn huawei_actions_take_variables_and_respect_the_state_lock() {
+    let w = Workdir::new();
+    let text = ROLLBACK_STACK
+        .replace(
+            "version = \"VERSION\"",
+            "version = \"${var.addon_version}\"",
+        )
+        .replace(
+            "[providers.huawei]",
+            "[variables.addon_version]\n\n[providers.huawei]",
+        );
+    let dir = w.stack("rb", &[("main.toml", &text)]);
+    let d = dir.to_str().unwrap();
+    for v in ["addon_version=1.28.4", "addon_version=1.28.6"] {
+        w.run_env(&["apply", d, "--auto-approve", "--var", v], &[FAST])
+            .expect_code(0);
+    }
+    let action = |extra: &[&str]| {
+        let mut args = vec![
+            "huawei",
+            "addon-rollback",
+            "--dir",
+            d,
+            "huawei_autopilot_addon.dns",
+        ];
+        args.extend_from_slice(extra);
+        w.run_env(&args, &[FAST])
+    };
+
+    // Without the variable the stack does not load: the error names it.
+    let r = action(&[]);
+    r.expect_code(1);
+    assert!(r.stderr.contains("addon_version"), "{}", r.stderr);
+
+    // Another run holds the lock (a live lease): the action is refused naming the holder.
+    let now = chrono::Utc::now().to_rfc3339();
+    let lock = format!(
+        r#"{{"id":"5b0d7c1e-0000-4000-8000-000000000001","operation":"apply","user":"ci","host":"runner-7","pid":4242,"run_id":"r-1","started_at":"{now}","heartbeat_at":"{now}","lease_secs":300}}"#
+    );
+    let lock_file = w.path().join("state/rollback.lock");
+    std::fs::write(&lock_file, lock).unwrap();
+    let r = action(&["--var", "addon_version=1.28.6"]);
+    r.expect_code(1);
+    assert!(
+        r.stderr.contains("state is locked by") && r.stderr.contains("runner-7"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_file(&lock_file).unwrap();
+
+    let r = action(&["--var", "addon_version=1.28.6"]);
+    r.expect_code(0);
+    assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    assert!(!lock_file.exists(), "the action released its lock");
+}
