@@ -26,7 +26,9 @@ pub fn show(args: &ShowArgs, ui: &Ui) -> Result<Outcome> {
         o.value = Value::str(SENSITIVE);
     }
     if args.json {
-        output::data(&serde_json::to_string_pretty(&state)?);
+        // The state-file format (format_version 1, documented in state/README.md), so scripts
+        // read one schema whether they parse `show --json` or the file.
+        output::data(String::from_utf8_lossy(&clusterform_state::encode(&state)).trim_end());
     } else if state.resources.is_empty() {
         output::info("The state is empty.");
     } else {

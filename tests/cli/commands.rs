@@ -379,7 +379,14 @@ fn output_and_show_of_the_state_in_human_and_json_forms() {
     let r = w.run(&["show", "--dir", d, "--json"]);
     r.expect_code(0);
     let state: serde_json::Value = serde_json::from_str(&r.stdout).expect("state JSON");
-    assert_eq!(state["resources"].as_object().map(|m| m.len()), Some(3));
+    // The state-file format: versioned, resources as an array in address order.
+    assert_eq!(state["format_version"], 1);
+    assert_eq!(state["resources"].as_array().map(|m| m.len()), Some(3));
+    assert_eq!(
+        state["resources"][0]["address"], "huawei_autopilot_addon.dns",
+        "{}",
+        r.stdout
+    );
     assert_eq!(state["outputs"]["token"]["value"], "(sensitive)");
     assert!(!r.stdout.contains("s3cr3t"), "{}", r.stdout);
 }
