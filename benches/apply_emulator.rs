@@ -19,10 +19,8 @@ use std::time::{Duration, Instant};
 use clusterform_config::{LoadOptions, SourceFile};
 use clusterform_emulator::huawei::model::{Durations, Limits};
 use clusterform_emulator::{serve, EmulatorOptions};
-use clusterform_executor::{
-    known_values, ApplyOptions, Events, MemoryJournal, PollOptions, Providers, Resolve, Step,
-};
-use clusterform_model::{Address, Attrs, Change, ResourceSchema, State, Value};
+use clusterform_executor::{ApplyOptions, Events, MemoryJournal, PollOptions, Providers, Step};
+use clusterform_model::{Address, State};
 use clusterform_planner::{HookMap, PlanInput, PlanOptions};
 use clusterform_provider::Provider;
 use clusterform_provider_huawei::{provider_schema, Credentials, HuaweiProvider};
@@ -65,39 +63,6 @@ fn stack(endpoint: &str) -> String {
         }
     }
     s
-}
-
-/// Fills in each add-on's `cluster_id` from the state as apply goes, as the CLI's resolver does.
-struct Resolver(clusterform_config::Config);
-
-impl Resolve for Resolver {
-    fn resolve(
-        &self,
-        change: &Change,
-        schema: Option<&ResourceSchema>,
-        state: &State,
-    ) -> Result<Attrs, String> {
-        let mut change = change.clone();
-        if let (Some(rc), Some(after)) = (self.0.resource(&change.address), change.after.as_mut()) {
-            let mut values = clusterform_planner::PlannedValues::new(state.resources.keys());
-            for r in state.resources.values() {
-                let mut attrs = r.attributes.clone();
-                attrs
-                    .entry("id".into())
-                    .or_insert_with(|| Value::String(r.id.clone()));
-                values.insert(r.address.clone(), attrs);
-            }
-            for (k, e) in &rc.attrs {
-                if let Ok(v) = values.eval(&e.value) {
-                    if !v.contains_unknown() {
-                        after.insert(k.clone(), v);
-                    }
-                }
-            }
-            after.retain(|k, v| rc.attrs.contains_key(k) || !v.contains_unknown());
-        }
-        known_values(&change, schema)
-    }
 }
 
 /// When each create started and finished, since the apply began.
@@ -237,7 +202,9 @@ async fn run() {
         Arc::new(MemoryJournal::new()),
         ApplyOptions {
             parallelism: plan.changes.len(),
-            resolver: Arc::new(Resolver(config.clone())),
+            resolver: Arc::new(clusterform::ConfigResolver {
+                config: config.clone(),
+            }),
             poll,
             events: timeline.clone(),
             ..ApplyOptions::default()

@@ -12,6 +12,9 @@ mod run;
 mod session;
 mod stack;
 
+/// The resolver apply uses, for the apply benchmark to drive the executor exactly as the CLI does.
+pub use run::ConfigResolver;
+
 use std::process::ExitCode;
 
 use clap::Parser;

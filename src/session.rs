@@ -329,6 +329,25 @@ impl PlanContext {
     }
 }
 
+/// `make_plan` without the cloud: recorded state only, answered by each provider's offline hooks
+/// (version aliases, upgrade paths from the built-in catalog). `ctx` is usually
+/// `PlanContext::offline(state)`; `plan --refresh=false` passes one that owns the state instead of
+/// copying it.
+pub fn make_offline_plan(
+    stack: &Stack,
+    prior: &State,
+    ctx: &PlanContext,
+    options: &PlanOptions,
+) -> Result<Plan> {
+    let huawei = clusterform_provider_huawei::HuaweiHooks::new();
+    let hooks: HookMap = std::iter::once((
+        "huawei".to_string(),
+        &huawei as &dyn clusterform_model::PlanHooks,
+    ))
+    .collect();
+    make_plan(stack, prior, ctx, &hooks, options)
+}
+
 /// Runs the pure planner; plan errors become one error listing them all.
 pub fn make_plan(
     stack: &Stack,

@@ -42,12 +42,6 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
         ints.arm();
         let (state, _) = session::recover(&store)?;
         if !args.shape.refresh {
-            let offline = clusterform_provider_huawei::HuaweiHooks::new();
-            let hooks: HookMap = std::iter::once((
-                "huawei".to_string(),
-                &offline as &dyn clusterform_model::PlanHooks,
-            ))
-            .collect();
             // Recorded state is both the prior and the "refreshed" state: one copy, not two
             // (a 10,000-resource state is tens of MB).
             let ctx = PlanContext {
@@ -55,7 +49,7 @@ pub fn run(args: &PlanArgs, ui: &Ui) -> Result<Outcome> {
                 data: Default::default(),
                 fingerprints: Default::default(),
             };
-            return session::make_plan(&stack, &ctx.refreshed, &ctx, &hooks, &options).map(Some);
+            return session::make_offline_plan(&stack, &ctx.refreshed, &ctx, &options).map(Some);
         }
         let mut sandbox = None;
         let Some(providers) = ints.guard(session::providers(&stack, &mut sandbox)).await else {

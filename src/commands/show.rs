@@ -132,17 +132,10 @@ fn evaluate_output(stack: &stack::Stack, state: &State, name: &str) -> Result<Va
              hint: run `clusterform plan` or `clusterform apply`; their output sections show it only as (sensitive)"
         )
     };
-    let hooks_impl = clusterform_provider_huawei::HuaweiHooks::new();
-    let hooks: clusterform_planner::HookMap = std::iter::once((
-        "huawei".to_string(),
-        &hooks_impl as &dyn clusterform_model::PlanHooks,
-    ))
-    .collect();
-    let plan = session::make_plan(
+    let plan = session::make_offline_plan(
         stack,
         state,
         &session::PlanContext::offline(state),
-        &hooks,
         &Default::default(),
     )
     .map_err(|e| cannot(&format!("the stack does not plan offline ({e})")))?;
@@ -169,17 +162,10 @@ pub fn graph(args: &GraphArgs, ui: &Ui) -> Result<Outcome> {
     let (kind, plan) = match args.kind {
         GraphType::Plan => (GraphKind::Plan, None),
         GraphType::Apply => {
-            let hooks_impl = clusterform_provider_huawei::HuaweiHooks::new();
-            let hooks: clusterform_planner::HookMap = std::iter::once((
-                "huawei".to_string(),
-                &hooks_impl as &dyn clusterform_model::PlanHooks,
-            ))
-            .collect();
-            let plan = session::make_plan(
+            let plan = session::make_offline_plan(
                 &stack,
                 &state,
                 &session::PlanContext::offline(&state),
-                &hooks,
                 &Default::default(),
             )?;
             (GraphKind::Apply, Some(plan))
